@@ -1,0 +1,38 @@
+# Two commands do everything on a fresh machine (no GPU needed):
+#   make reproduce   run every study in the quick profile and build report/quick/
+#   make test        unit tests and the notebooks' regression tests (nbval)
+# Paper scale: make reproduce PROFILE=full   (writes results/ and report/, the committed record)
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PROFILE ?= quick
+
+.PHONY: install test reproduce report notebooks clean-quick
+
+install: $(VENV)/installed
+
+$(VENV)/installed: pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+test: install
+	$(PY) -m pytest
+
+reproduce: install
+	$(PY) -m aelib reproduce --profile $(PROFILE)
+
+report: install
+	$(PY) -m aelib report --profile $(PROFILE)
+
+clean-quick:
+	rm -rf results/quick report/quick
+
+# Re-execute the notebooks in place with their quick defaults, storing the outputs that
+# nbval compares (run after changing a notebook or aelib; review the diff of the claims).
+notebooks: install
+	for notebook in notebooks/*.ipynb; do \
+	    $(PY) -m papermill --cwd notebooks --no-progress-bar "$$notebook" "$$notebook" || exit 1; \
+	done

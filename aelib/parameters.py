@@ -1,0 +1,34 @@
+"""Checks for a notebook's parameters, run first so bad input fails before any work.
+
+Each raises ValueError naming the parameter, the value given and what is allowed.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+
+def require_positive_int(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"parameter {name} must be a positive integer, got {value!r}")
+
+
+def require_positive(name: str, value) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"parameter {name} must be a positive number, got {value!r}")
+
+
+def require_fractions(name: str, values: Iterable, *, below_one: bool = True) -> None:
+    """Every value a fraction in [0, 1) (or [0, 1] with below_one=False)."""
+    values = list(values) if isinstance(values, (list, tuple)) else [values]
+    upper = "1)" if below_one else "1]"
+    for value in values:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+        if not ok or (below_one and value == 1):
+            raise ValueError(f"parameter {name} must hold fractions in [0, {upper}, got {value!r}")
+
+
+def require_choice(name: str, value, choices: Iterable) -> None:
+    choices = list(choices)
+    if value not in choices:
+        raise ValueError(f"parameter {name} must be one of {choices}, got {value!r}")

@@ -1,0 +1,132 @@
+"""A minibatch training loop that knows no model.
+
+It takes an optimizer (which holds the parameters), a loss closure and tensors. The
+data stay on their device as whole tensors; each epoch draws a permutation and
+indexes minibatches out of it, so there is no per-example Python work.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+from tqdm import tqdm
+
+LossFn = Callable[..., torch.Tensor]
+
+
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; training stopped at that batch."""
+
+
+def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.Tensor | Sequence[torch.Tensor], *,
+          epochs: int, batch_size: int, test_data: torch.Tensor | Sequence[torch.Tensor] | None = None,
+          test_loss_fn: LossFn | None = None, generator: torch.Generator | None = None,
+          checkpoint_path: str | os.PathLike | None = None, progress: bool = True,
+          description: str = "training") -> list[dict]:
+    """Minimise `loss_fn` by minibatch steps of `optimizer`; return one row per epoch.
+
+    loss_fn(*batch) returns the mean loss of a minibatch, where `batch` holds the
+    rows of each tensor of `train_data` at the drawn indices. Its randomness (e.g.
+    corruption) must come from `generator` or the global torch RNG: both are saved
+    in checkpoints, so a resumed run repeats an uninterrupted one exactly.
+
+    Each row: epoch, train_loss (mean over the epoch's batches, weighted by size),
+    test_loss (test_loss_fn, default loss_fn, on test_data without gradients) and
+    seconds. With `checkpoint_path`, the state is saved after every epoch and an
+    existing checkpoint is resumed. The progress bar honours TQDM_DISABLE.
+    """
+    train_data = _as_tuple(train_data)
+    test_data = _as_tuple(test_data) if test_data is not None else None
+    if epochs < 0 or batch_size < 1:
+        raise ValueError(f"need epochs >= 0 and batch_size >= 1, got {epochs} and {batch_size}")
+    n = len(train_data[0])
+    if n == 0 or any(len(t) != n for t in train_data):
+        raise ValueError("train_data must be non-empty tensors with the same number of rows")
+    parameters = [p for group in optimizer.param_groups for p in group["params"]]
+    device = parameters[0].device
+    train_data = tuple(t.to(device) for t in train_data)
+    test_data = tuple(t.to(device) for t in test_data) if test_data is not None else None
+    generator = generator if generator is not None else torch.Generator().manual_seed(0)
+
+    history: list[dict] = []
+    checkpoint = Path(checkpoint_path) if checkpoint_path is not None else None
+    fingerprint = {"n": n, "batch_size": batch_size, "shapes": [tuple(p.shape) for p in parameters]}
+    if checkpoint is not None and checkpoint.exists():
+        history = _load_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator)
+
+    quiet = {} if progress else {"disable": True}  # not passing `disable` lets TQDM_DISABLE decide
+    bar = tqdm(range(len(history), epochs), desc=description, initial=len(history), total=epochs, **quiet)
+    for epoch in bar:
+        started = time.perf_counter()
+        order = torch.randperm(n, generator=generator).to(device)
+        loss_sum = torch.zeros((), device=device)
+        for batch_index, indices in enumerate(order.split(batch_size)):
+            loss = loss_fn(*(t[indices] for t in train_data))
+            if not torch.isfinite(loss):
+                raise NonFiniteLossError(
+                    f"{description}: the loss became {loss.item()} at epoch {epoch + 1}, batch "
+                    f"{batch_index + 1} (of {-(-n // batch_size)}). Lower the learning rate, check "
+                    "the input scaling, or look for a log of 0 in the loss.")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            loss_sum += loss.detach() * len(indices)
+        row = {"epoch": epoch + 1, "train_loss": loss_sum.item() / n}
+        if test_data is not None:
+            row["test_loss"] = evaluate(test_loss_fn or loss_fn, test_data)
+        row["seconds"] = time.perf_counter() - started
+        history.append(row)
+        bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k.endswith("loss")})
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator, history)
+    return history
+
+
+@torch.no_grad()
+def evaluate(loss_fn: LossFn, data: torch.Tensor | Sequence[torch.Tensor], batch_size: int = 1000) -> float:
+    """The mean of loss_fn over `data`, in batches, without gradients."""
+    data = _as_tuple(data)
+    n = len(data[0])
+    total = sum(loss_fn(*(t[i:i + batch_size] for t in data)).item() * min(batch_size, n - i)
+                for i in range(0, n, batch_size))
+    return total / n
+
+
+def _as_tuple(data) -> tuple[torch.Tensor, ...]:
+    return (data,) if isinstance(data, torch.Tensor) else tuple(data)
+
+
+def _save_checkpoint(path: Path, fingerprint, parameters, optimizer, generator, history) -> None:
+    state = {
+        "fingerprint": fingerprint,
+        "parameters": [p.detach().cpu().clone() for p in parameters],
+        "optimizer": optimizer.state_dict(),
+        "generator": generator.get_state(),
+        "torch_rng": torch.get_rng_state(),
+        "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
+        "history": history,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    torch.save(state, partial)
+    os.replace(partial, path)  # an interrupted save never replaces a good checkpoint
+
+
+def _load_checkpoint(path: Path, fingerprint, parameters, optimizer, generator) -> list[dict]:
+    state = torch.load(path, weights_only=False)
+    if state["fingerprint"] != fingerprint:
+        raise ValueError(f"checkpoint {path} was written by a different run ({state['fingerprint']}, "
+                         f"this run is {fingerprint}); delete it or choose another checkpoint_path")
+    with torch.no_grad():
+        for parameter, saved in zip(parameters, state["parameters"]):
+            parameter.copy_(saved)
+    optimizer.load_state_dict(state["optimizer"])
+    generator.set_state(state["generator"])
+    torch.set_rng_state(state["torch_rng"])
+    if state["cuda_rng"] is not None and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda_rng"])
+    return state["history"]

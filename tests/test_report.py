@@ -1,0 +1,172 @@
+"""Tests for aelib.report: the report is built from a results folder alone."""
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import unquote
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pytest  # noqa: E402
+
+from aelib import report  # noqa: E402
+
+SCRIPT = "<script>alert('x')</script>"
+
+
+def write_study(folder: Path, study: str, claims: list[dict], figure: bool = False, **extra) -> Path:
+    """A fake study run: metrics.json, optionally one real PNG figure."""
+    directory = folder / study
+    (directory / "figures").mkdir(parents=True)
+    figures = []
+    if figure:
+        fig, ax = plt.subplots(figsize=(1, 1))
+        ax.plot([0, 1], [1, 0])
+        fig.savefig(directory / "figures" / "filters_noise_25.png")
+        plt.close(fig)
+        figures = [{"file": "figures/filters_noise_25.png", "caption": "Filters at 25% noise"}]
+    metrics = {
+        "study": study, "title": f"Title of {study}", "profile": "full", "params": {"seed": 0},
+        "claims": claims, "figures": figures,
+        "provenance": {"git_commit": "abc123", "git_dirty": True, "versions": {"python": "3.11.7"},
+                       "device": "cpu", "threads": 2, "data": {"train.gz": "f" * 64},
+                       "seed": 0, "started": "2026-11-23T13:40:00+00:00", "duration_seconds": 512.3},
+        **extra,
+    }
+    (directory / "metrics.json").write_text(json.dumps(metrics))
+    return directory
+
+
+def claim(claim_id: str, holds, statement: str = "a statement") -> dict:
+    return {"id": claim_id, "statement": statement, "paper_value": "5% error",
+            "paper_source": "Vincent et al. 2008, fig. 3", "ours": "4.9%",
+            "tolerance": "within 1%", "holds": holds}
+
+
+@pytest.fixture
+def results(tmp_path: Path) -> Path:
+    """Two studies (one failing claim, one not evaluated) plus a quick run that must be ignored."""
+    folder = tmp_path / "results"
+    write_study(folder, "01_denoising_filters", [claim("filters_localize", True, SCRIPT)], figure=True,
+                tables={"reconstruction_by_noise": [{"noise_level": 0.0, "test_cross_entropy": 60.1234567},
+                                                    {"noise_level": 0.25, "test_cross_entropy": 63.0}]})
+    write_study(folder, "02_sparse_kl", [claim("sparsity_reached", False), claim("codes_sparse", None)])
+    write_study(folder / "quick", "03_only_quick", [claim("quick_claim", True)])
+    return folder
+
+
+def summary_rows(readme: str) -> dict[str, str]:
+    """claim id -> holds marker, read from the summary table of README.md."""
+    section = readme.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    rows = [line.strip("|").split("|") for line in section.splitlines() if line.startswith("|")]
+    return {cells[1].strip(): cells[2].strip() for cells in rows[2:]}
+
+
+def test_summary_lists_every_claim_with_its_marker(results, tmp_path):
+    report.build_report(results, tmp_path / "report")
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert summary_rows(readme) == {"filters_localize": "yes", "sparsity_reached": "NO",
+                                    "codes_sparse": "not evaluated"}
+    assert "python -m aelib report" in readme and "../results" in readme
+
+
+def test_quick_folder_is_skipped_but_can_be_built_alone(results, tmp_path):
+    assert [s["study"] for s in report.load_results(results)] == ["01_denoising_filters", "02_sparse_kl"]
+    report.build_report(results / "quick", tmp_path / "report" / "quick")
+    quick = (tmp_path / "report" / "quick" / "README.md").read_text()
+    assert summary_rows(quick) == {"quick_claim": "yes"}
+
+
+@pytest.mark.parametrize("report_subdir, results_subdir", [("report", ""), ("report/quick", "quick")])
+def test_figure_links_resolve_from_report_folder(results, tmp_path, report_subdir, results_subdir):
+    if results_subdir:
+        write_study(results / results_subdir, "04_quick_figure", [claim("c", True)], figure=True)
+    report_dir = tmp_path / report_subdir
+    report.build_report(results / results_subdir, report_dir)
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (report_dir / "README.md").read_text())
+    assert len(links) == 1
+    assert links[0].endswith("filters_noise_25.png")
+    assert (report_dir / unquote(links[0])).resolve().is_file()
+
+
+def test_html_embeds_figure_and_escapes_json_text(results, tmp_path):
+    report.build_report(results, tmp_path / "report")
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "data:image/png;base64,iVBORw0KGgo" in page  # base64 of the PNG signature
+    assert "<script" not in page.lower()
+    assert "&lt;script&gt;alert(" in page  # the statement is shown, escaped
+    assert "<script" not in (tmp_path / "report" / "README.md").read_text().lower()
+
+
+def test_tables_rendered_with_rounded_numbers(results, tmp_path):
+    report.build_report(results, tmp_path / "report")
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert "### reconstruction_by_noise" in readme
+    assert re.search(r"\|\s*60\.12\s*\|", readme) and "60.123" not in readme
+    noise_tex = (tmp_path / "report" / "tables" / "01_denoising_filters_reconstruction_by_noise.tex")
+    assert "60.12 " in noise_tex.read_text() and "60.123" not in noise_tex.read_text()
+
+
+def test_latex_snippets_exist_and_escape_special_characters(results, tmp_path):
+    written = report.build_report(results, tmp_path / "report")
+    tables = tmp_path / "report" / "tables"
+    claims = tables / "01_denoising_filters_claims.tex"
+    noise = tables / "01_denoising_filters_reconstruction_by_noise.tex"
+    assert {claims, noise, tables / "02_sparse_kl_claims.tex"} <= set(written)
+    claims_tex, noise_tex = claims.read_text(), noise.read_text()
+    assert r"\begin{tabular}" in claims_tex
+    assert r"5\% error" in claims_tex and r"filters\_localize" in claims_tex
+    assert "5% error" not in claims_tex
+    assert r"noise\_level" in noise_tex and "noise_level" not in noise_tex.replace(r"\_", "")
+
+
+@pytest.mark.parametrize("content, message", [("{not json", "not valid JSON"),
+                                              (json.dumps({"study": "x", "claims": []}), "provenance")])
+def test_malformed_metrics_names_the_file(results, tmp_path, content, message):
+    bad = results / "05_broken" / "metrics.json"
+    bad.parent.mkdir()
+    bad.write_text(content)
+    with pytest.raises(ValueError, match=message) as error:
+        report.build_report(results, tmp_path / "report")
+    assert str(bad) in str(error.value)
+
+
+@pytest.mark.parametrize("make_folder", [True, False])
+def test_empty_results_folder_gives_clear_error(tmp_path, make_folder):
+    empty = tmp_path / "results"
+    if make_folder:
+        (empty / "quick" / "01_x").mkdir(parents=True)
+    with pytest.raises(FileNotFoundError, match="aelib reproduce --profile quick") as error:
+        report.build_report(empty, tmp_path / "report")
+    assert str(empty) in str(error.value)
+    assert not (tmp_path / "report").exists()
+
+
+def test_interrupted_write_keeps_previous_report(results, tmp_path, monkeypatch):
+    report_dir = tmp_path / "report"
+    report.build_report(results, report_dir)
+    before = (report_dir / "README.md").read_text()
+    write_study(results, "06_new_study", [claim("new_claim", True)])
+
+    real_open = open
+
+    class HalfWriter:
+        """A file whose write stores the first half of the text, then fails."""
+        def __init__(self, *args, **kwargs):
+            self.handle = real_open(*args, **kwargs)
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
+            self.handle.close()
+        def write(self, text):
+            self.handle.write(text[: len(text) // 2])
+            raise OSError("disk full")
+
+    monkeypatch.setattr(report, "open", HalfWriter, raising=False)
+    monkeypatch.setattr(Path, "write_text", lambda self, text, *a, **k: HalfWriter(self, "w").write(text))
+    with pytest.raises(OSError, match="disk full"):
+        report.build_report(results, report_dir)
+    assert (report_dir / "README.md").read_text() == before
+    assert sorted(p.name for p in report_dir.iterdir()) == ["README.md", "report.html", "tables"]
