@@ -11,6 +11,7 @@ Every argument is checked before any notebook runs.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import shutil
 import sys
@@ -83,13 +84,12 @@ def check_parameters(notebook: Path, parameters: dict) -> None:
         if name not in declared:
             raise UsageError(f"{notebook.stem} has no parameter {name!r}; its parameters are: "
                              f"{', '.join(declared)}")
-        expected = declared[name]["inferred_type_name"]
-        actual = type(value).__name__
-        compatible = (expected in (actual, "None") or (expected == "float" and actual == "int")
-                      or (expected == "str" and value is None))
+        default = ast.literal_eval(declared[name]["default"])
+        compatible = (default is None or type(value) is type(default)
+                      or (isinstance(default, float) and type(value) is int))
         if not compatible:
-            raise UsageError(f"{notebook.stem}: parameter {name} takes a {expected} "
-                             f"(default {declared[name]['default']}), got {value!r}")
+            raise UsageError(f"{notebook.stem}: parameter {name} takes a value of type "
+                             f"{type(default).__name__} (default {default!r}), got {value!r}")
 
 
 def reproduce(names: list[str], profile: str, overrides: dict, build: bool = True) -> None:

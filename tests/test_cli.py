@@ -1,0 +1,93 @@
+import json
+
+import nbformat
+import papermill
+import pytest
+
+from aelib import cli
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A tiny checkout with one study whose parameters are epochs (int) and rate (float)."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "aelib"\n')
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('profile = "quick"\nepochs = 2\nrate = 0.1\noutput_dir = None',
+                                  metadata={"tags": ["parameters"]})])
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    (tmp_path / "notebooks").mkdir()
+    nbformat.write(notebook, tmp_path / "notebooks" / "01_toy_study.ipynb")
+    (tmp_path / "notebooks" / "01_toy_study.full.yaml").write_text("epochs: 20\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def run(capsys, *argv):
+    code = cli.main(list(argv))
+    return code, capsys.readouterr().err
+
+
+@pytest.fixture
+def executed(monkeypatch):
+    """Record papermill calls instead of starting a kernel; the 'notebook' writes metrics.json."""
+    calls = []
+
+    def execute(source, output, parameters, **kwargs):
+        calls.append(parameters)
+        out = parameters["output_dir"]
+        with open(f"{out}/metrics.json", "w") as file:
+            json.dump({"epochs": parameters.get("epochs")}, file)
+
+    monkeypatch.setattr(papermill, "execute_notebook", execute)
+    monkeypatch.setattr(cli, "report", lambda profile: None)
+    return calls
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["reproduce", "02"], "unknown study '02'; the studies are: 01_toy_study"),
+    (["reproduce", "01", "-p", "epoch", "3"], "has no parameter 'epoch'"),
+    (["reproduce", "01", "-p", "epochs", "three"], "parameter epochs takes a value of type int"),
+    (["reproduce", "01", "-p", "output_dir", "/tmp"], "is set by --profile"),
+    (["reproduce", "01", "-p", "rate", "[1"], "cannot read the value of rate"),
+    (["data", "fetch", "imagenet"], "unknown data set(s) imagenet"),
+])
+def test_bad_arguments_fail_with_a_clear_message_before_anything_runs(project, capsys, executed, argv, message):
+    code, err = run(capsys, *argv)
+    assert code == 2
+    assert message in err
+    assert executed == []
+
+
+def test_an_unknown_profile_is_refused_by_the_parser(project, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["reproduce", "--profile", "paper"])
+    assert stop.value.code == 2
+    assert "invalid choice: 'paper'" in capsys.readouterr().err
+
+
+def test_study_names_by_number_stem_or_name(project):
+    for name in ("01", "01_toy_study", "toy_study"):
+        assert cli.resolve_studies([name], project) == ["01_toy_study"]
+
+
+def test_full_profile_reads_its_yaml_and_overrides_win(project, capsys, executed):
+    assert run(capsys, "reproduce", "01", "--profile", "full", "-p", "rate", "1")[0] == 0
+    assert executed[0]["epochs"] == 20 and executed[0]["rate"] == 1 and executed[0]["profile"] == "full"
+    assert json.loads((project / "results" / "01_toy_study" / "metrics.json").read_text()) == {"epochs": 20}
+    assert run(capsys, "reproduce", "01")[0] == 0
+    assert (project / "results" / "quick" / "01_toy_study" / "metrics.json").exists()
+    assert json.loads((project / "results" / "01_toy_study" / "metrics.json").read_text()) == {"epochs": 20}
+
+
+def test_a_failed_run_leaves_the_record_untouched(project, capsys, executed, monkeypatch):
+    assert run(capsys, "reproduce", "01", "--profile", "full")[0] == 0
+
+    def crash(*args, **kwargs):
+        raise papermill.PapermillExecutionError(0, 1, "", "ValueError", "boom", [])
+
+    monkeypatch.setattr(papermill, "execute_notebook", crash)
+    with pytest.raises(papermill.PapermillExecutionError):
+        cli.main(["reproduce", "01", "--profile", "full"])
+    record = project / "results" / "01_toy_study"
+    assert json.loads((record / "metrics.json").read_text()) == {"epochs": 20}
+    assert "unchanged" in capsys.readouterr().err

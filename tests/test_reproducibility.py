@@ -1,0 +1,41 @@
+import pytest
+import torch
+
+from aelib.reproducibility import Provenance, git_state, resolve_device, seed_everything
+
+
+def test_seeding_makes_torch_draws_repeat():
+    seed_everything(5)
+    first = torch.rand(4)
+    seed_everything(5)
+    assert torch.equal(torch.rand(4), first)
+    assert torch.are_deterministic_algorithms_enabled()
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "3"])
+def test_bad_seeds_are_refused(seed):
+    with pytest.raises(ValueError, match="seed"):
+        seed_everything(seed)
+
+
+def test_devices():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            resolve_device("cuda")
+    with pytest.raises(ValueError, match="device must be"):
+        resolve_device("meta")
+
+
+def test_git_state_outside_a_repository_says_unknown(tmp_path):
+    assert git_state(tmp_path) == {"git_commit": "unknown", "git_dirty": None}
+
+
+def test_provenance_records_data_checksums_and_a_duration():
+    provenance = Provenance(1, torch.device("cpu"), {"a.gz": "00ff"})
+    provenance.add_data({"b.gz": "11ee"})
+    record = provenance.record()
+    assert record["data"] == {"a.gz": "00ff", "b.gz": "11ee"}
+    assert record["duration_seconds"] >= 0 and record["threads"] >= 1
+    assert record["device"].startswith("cpu")

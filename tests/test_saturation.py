@@ -1,0 +1,112 @@
+"""Tests for aelib.saturation: the complementary functions over a grid, the penalty
+against a two-line reference, and the models' shapes and adjointness."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from aelib.saturation import (SATURATING_ACTIVATIONS, ConvolutionalAutoencoder, complementary_function,
+                              encoder_activation, saturated_fraction, saturating_autoencoder,
+                              saturation_penalty, shrink)
+
+THRESHOLD = 0.7
+# A float64 grid over [-3, 3] that avoids the kinks (0, 1, +-lambda) by an offset.
+GRID = torch.linspace(-3, 3, 6001, dtype=torch.float64) + 0.000317
+
+
+def derivative(function, z):
+    z = z.clone().requires_grad_(True)
+    gradient, = torch.autograd.grad(function(z).sum(), z)
+    return gradient
+
+
+@pytest.mark.parametrize("name", SATURATING_ACTIVATIONS)
+def test_complementary_function_is_zero_exactly_where_the_derivative_is(name):
+    f = encoder_activation(name, THRESHOLD)
+    f_c = complementary_function(GRID, name, THRESHOLD)
+    flat = derivative(f, GRID) == 0
+    assert flat.any() and (~flat).any()
+    assert torch.equal(f_c == 0, flat)
+    assert (f_c >= 0).all()
+
+
+@pytest.mark.parametrize("name", SATURATING_ACTIVATIONS)
+def test_complementary_function_has_slope_plus_or_minus_one_off_the_flat_regions(name):
+    f = encoder_activation(name, THRESHOLD)
+    slope = derivative(lambda z: complementary_function(z, name, THRESHOLD), GRID)
+    flat = derivative(f, GRID) == 0
+    assert torch.equal(slope[flat], torch.zeros_like(slope[flat]))
+    assert torch.equal(slope[~flat].abs(), torch.ones_like(slope[~flat]))
+    # and by finite differences, on the grid points whose neighbours are on the same piece
+    h = 1e-6
+    fd = (complementary_function(GRID + h, name, THRESHOLD) - complementary_function(GRID - h, name, THRESHOLD)) / (2 * h)
+    assert torch.allclose(fd[~flat].abs(), torch.ones_like(fd[~flat]), atol=1e-6)
+
+
+@pytest.mark.parametrize("name", SATURATING_ACTIVATIONS)
+def test_complementary_function_is_the_distance_to_the_nearest_flat_point(name):
+    fine = torch.linspace(-6, 6, 120001, dtype=torch.float64)  # step 1e-4, holds the kinks exactly
+    flat_points = fine[derivative(encoder_activation(name, THRESHOLD), fine) == 0]
+    distance = (GRID[:, None] - flat_points[None, :]).abs().min(dim=1).values
+    assert torch.allclose(complementary_function(GRID, name, THRESHOLD), distance, atol=2e-4)
+
+
+def test_closed_forms_on_hand_values():
+    z = torch.tensor([-2.0, -0.5, 0.25, 0.5, 0.75, 2.0])
+    assert torch.allclose(complementary_function(z, "relu"), torch.tensor([0, 0, 0.25, 0.5, 0.75, 2.0]))
+    assert torch.allclose(complementary_function(z, "saturated_linear"), torch.tensor([0, 0, 0.25, 0.5, 0.25, 0]))
+    assert torch.allclose(complementary_function(z, "shrink", 0.5), torch.tensor([1.5, 0, 0, 0, 0.25, 1.5]))
+    assert torch.allclose(shrink(z, 0.5), torch.tensor([-1.5, 0, 0, 0, 0.25, 1.5]))
+
+
+def test_penalty_matches_a_two_line_reference_for_dense_codes():
+    z = torch.tensor([[-1.0, 0.2, 0.9, 1.5], [0.6, 2.0, -0.1, 0.5]])
+    reference = sum(sum(min(max(v, 0), max(1 - v, 0)) for v in row) for row in z.tolist()) / len(z)
+    assert saturation_penalty(z, "saturated_linear", 0.3).item() == pytest.approx(0.3 * reference)
+    reference = sum(sum(max(abs(v) - 0.5, 0) for v in row) for row in z.tolist()) / len(z)
+    assert saturation_penalty(z, "shrink", 2.0, 0.5).item() == pytest.approx(2.0 * reference)
+
+
+def test_penalty_sums_over_every_position_of_every_feature_map():
+    z = torch.randn(3, 2, 4, 5, generator=torch.Generator().manual_seed(0))
+    reference = sum(max(v, 0) for v in z.flatten().tolist()) / 3
+    assert saturation_penalty(z, "relu", 0.1).item() == pytest.approx(0.1 * reference, rel=1e-6)
+    with pytest.raises(ValueError, match="alpha"):
+        saturation_penalty(z, "relu", -1.0)
+
+
+def test_saturated_fraction_counts_units_in_flat_regions_per_example():
+    z = torch.tensor([[-1.0, 0.5, 1.5, 0.2], [0.3, 0.4, 0.5, 0.6]])
+    assert torch.allclose(saturated_fraction(z, "saturated_linear"), torch.tensor([0.5, 0.0]))
+    assert torch.allclose(saturated_fraction(z, "relu"), torch.tensor([0.25, 0.0]))
+    assert torch.allclose(saturated_fraction(z, "shrink", 0.45), torch.tensor([0.0, 0.75]))
+
+
+def test_unknown_activation_and_bad_threshold_are_rejected():
+    with pytest.raises(ValueError, match="sigmoid"):
+        complementary_function(torch.zeros(2), "sigmoid")
+    with pytest.raises(ValueError, match="threshold"):
+        complementary_function(torch.zeros(2), "shrink", 0.0)
+
+
+def test_dense_model_uses_the_chosen_activation_and_a_linear_decoder():
+    model = saturating_autoencoder(6, 4, "shrink", shrink_threshold=0.3, generator=torch.Generator().manual_seed(0))
+    x = torch.randn(5, 6, generator=torch.Generator().manual_seed(1))
+    z = model.pre_activation(x)
+    assert torch.allclose(model.encode(x), shrink(z, 0.3))
+    h = model.encode(x)
+    assert torch.allclose(model(x), h @ model.weight + model.visible_bias)
+
+
+def test_convolutional_decoder_is_the_adjoint_of_the_encoder_convolution():
+    generator = torch.Generator().manual_seed(0)
+    model = ConvolutionalAutoencoder((6, 7), 3, 3, "saturated_linear", generator=generator).double()
+    with torch.no_grad():
+        model.decoder_weight.copy_(model.weight)
+    x = torch.randn(2, 42, generator=generator, dtype=torch.float64)
+    h = torch.randn(2, 3 * 42, generator=generator, dtype=torch.float64)
+    conv_x = model.pre_activation(x).flatten(1)  # biases are 0 at initialisation
+    assert conv_x.shape == (2, 3 * 42)
+    assert torch.allclose((conv_x * h).sum(), (x * model.decode(h)).sum())
+    assert model(x).shape == x.shape and model.filters().shape == (3, 9)

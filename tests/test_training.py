@@ -1,0 +1,96 @@
+import pytest
+import torch
+
+from aelib.corruption import masking_noise
+from aelib.losses import cross_entropy
+from aelib.models import Autoencoder
+from aelib.training import NonFiniteLossError, evaluate, train
+
+
+def setup(seed=0):
+    torch.manual_seed(seed)
+    model = Autoencoder(12, 5, generator=torch.Generator().manual_seed(seed))
+    generator = torch.Generator().manual_seed(seed + 1)
+
+    def loss(x):
+        return cross_entropy(model.decoder_pre_activation(model.encode(masking_noise(x, 0.3, generator))), x)
+
+    return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), loss, generator
+
+
+DATA = torch.rand(53, 12, generator=torch.Generator().manual_seed(9))
+
+
+def test_training_lowers_the_loss_and_records_each_epoch():
+    model, optimizer, loss, generator = setup()
+    history = train(loss, optimizer, DATA, epochs=5, batch_size=8, test_data=DATA[:10],
+                    generator=generator, progress=False)
+    assert [row["epoch"] for row in history] == [1, 2, 3, 4, 5]
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    assert {"train_loss", "test_loss", "seconds"} <= history[0].keys()
+
+
+def test_a_resumed_run_repeats_an_uninterrupted_one_exactly(tmp_path):
+    model, optimizer, loss, generator = setup()
+    straight = train(loss, optimizer, DATA, epochs=4, batch_size=8, generator=generator, progress=False)
+    straight_weights = model.weight.detach().clone()
+
+    checkpoint = tmp_path / "run.pt"
+    model, optimizer, loss, generator = setup()
+    train(loss, optimizer, DATA, epochs=2, batch_size=8, generator=generator, progress=False,
+          checkpoint_path=checkpoint)  # "interrupted" after two epochs
+    torch.manual_seed(12345)  # the new process has other global RNG state
+    model, optimizer, loss, generator = setup(seed=0)
+    torch.manual_seed(999)
+    resumed = train(loss, optimizer, DATA, epochs=4, batch_size=8, generator=generator, progress=False,
+                    checkpoint_path=checkpoint)
+    assert torch.equal(model.weight, straight_weights)
+    assert [r["train_loss"] for r in resumed] == [r["train_loss"] for r in straight]
+
+
+def test_a_checkpoint_from_another_run_is_refused(tmp_path):
+    model, optimizer, loss, generator = setup()
+    train(loss, optimizer, DATA, epochs=1, batch_size=8, generator=generator, progress=False,
+          checkpoint_path=tmp_path / "run.pt")
+    model, optimizer, loss, generator = setup()
+    with pytest.raises(ValueError, match="different run"):
+        train(loss, optimizer, DATA, epochs=2, batch_size=16, generator=generator, progress=False,
+              checkpoint_path=tmp_path / "run.pt")
+
+
+def test_a_nan_loss_stops_training_naming_epoch_and_batch():
+    weight = torch.nn.Parameter(torch.ones(1))
+    calls = []
+
+    def loss(x):
+        calls.append(1)
+        value = (weight * x).sum()
+        return value * float("nan") if len(calls) == 7 else value
+
+    with pytest.raises(NonFiniteLossError, match="epoch 2, batch 2 "):
+        train(loss, torch.optim.SGD([weight], lr=0.0), torch.ones(10, 1), epochs=3, batch_size=2,
+              progress=False)
+    assert len(calls) == 7  # stopped at once, no further batch
+
+
+def test_the_last_partial_batch_is_used_and_evaluate_weights_by_size():
+    seen = []
+    weight = torch.nn.Parameter(torch.zeros(1))
+
+    def loss(x):
+        seen.append(len(x))
+        return (weight - x).pow(2).mean()
+
+    train(loss, torch.optim.SGD([weight], lr=0.0), torch.arange(10.0)[:, None], epochs=1, batch_size=4,
+          progress=False)
+    assert seen == [4, 4, 2]
+    assert evaluate(lambda x: x.mean(), torch.arange(10.0), batch_size=4) == pytest.approx(4.5)
+
+
+def test_bad_arguments_are_refused():
+    weight = torch.nn.Parameter(torch.zeros(1))
+    optimizer = torch.optim.SGD([weight], lr=0.1)
+    with pytest.raises(ValueError, match="batch_size"):
+        train(lambda x: x.sum(), optimizer, torch.ones(4, 1), epochs=1, batch_size=0)
+    with pytest.raises(ValueError, match="same number of rows"):
+        train(lambda x, y: x.sum(), optimizer, (torch.ones(4, 1), torch.ones(3)), epochs=1, batch_size=2)
