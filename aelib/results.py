@@ -123,21 +123,27 @@ class StudyRecord:
 
 
 def write_json_atomic(path: str | os.PathLike, obj) -> None:
-    """Write JSON to a temporary file beside `path`, then rename it into place: a
-    reader sees the old file or the new one, never half of one."""
+    """Write `obj` as JSON atomically (see write_text_atomic); NaN and infinity become null."""
+    write_text_atomic(path, json.dumps(_finite(obj), indent=2, default=_to_json, allow_nan=False) + "\n")
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write text to a temporary file beside `path`, then rename it into place: a reader
+    sees the old file or the new one, never half of one."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(_finite(obj), indent=2, default=_to_json, allow_nan=False)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w") as file:
-            file.write(text + "\n")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
             file.flush()
             os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)  # mkstemp makes it private; results are meant to be read
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
         raise
+    return path
 
 
 def _finite(value):

@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
+import aelib.results  # noqa: E402
+
 from aelib import report  # noqa: E402
 
 SCRIPT = "<script>alert('x')</script>"
@@ -150,22 +152,10 @@ def test_interrupted_write_keeps_previous_report(results, tmp_path, monkeypatch)
     before = (report_dir / "README.md").read_text()
     write_study(results, "06_new_study", [claim("new_claim", True)])
 
-    real_open = open
+    def disk_full(descriptor):
+        raise OSError("disk full")
 
-    class HalfWriter:
-        """A file whose write stores the first half of the text, then fails."""
-        def __init__(self, *args, **kwargs):
-            self.handle = real_open(*args, **kwargs)
-        def __enter__(self):
-            return self
-        def __exit__(self, *exc):
-            self.handle.close()
-        def write(self, text):
-            self.handle.write(text[: len(text) // 2])
-            raise OSError("disk full")
-
-    monkeypatch.setattr(report, "open", HalfWriter, raising=False)
-    monkeypatch.setattr(Path, "write_text", lambda self, text, *a, **k: HalfWriter(self, "w").write(text))
+    monkeypatch.setattr(aelib.results.os, "fsync", disk_full)  # fails after half the writing
     with pytest.raises(OSError, match="disk full"):
         report.build_report(results, report_dir)
     assert (report_dir / "README.md").read_text() == before
