@@ -9,23 +9,30 @@ from __future__ import annotations
 import torch
 
 
-def _check_fraction(name: str, value: float) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a fraction in [0, 1], got {value!r}")
+def _check_fraction(name: str, value: float | torch.Tensor) -> None:
+    value = torch.as_tensor(value)
+    if not ((value >= 0) & (value <= 1)).all():
+        raise ValueError(f"{name} must be a fraction in [0, 1], got {value.tolist()!r}")
 
 
-def masking_noise(x: torch.Tensor, fraction: float, generator: torch.Generator | None = None) -> torch.Tensor:
+def masking_noise(x: torch.Tensor, fraction: float | torch.Tensor,
+                  generator: torch.Generator | None = None) -> torch.Tensor:
     """The paper's "destruction": each input is set to 0 independently with probability nu.
 
     x~_i = x_i * b_i,  b_i ~ Bernoulli(1 - nu)   (Vincent et al. 2008, sec. 2.3, nu = `fraction`).
     The paper chooses a fixed number nu*d of inputs per example; independent draws
     have the same mean and differ only in the spread of that count.
+
+    Given a vector of K fractions, returns K corrupted copies [K, *x.shape] made from
+    one uniform draw u (x_i is kept where u_i >= nu_k): the common random numbers that
+    K separate runs with identically seeded generators would draw.
     """
-    _check_fraction("masking fraction", fraction)
-    if fraction == 0.0:
-        return x.clone()
-    keep = torch.rand(x.shape, generator=generator, device=x.device) >= fraction
-    return x * keep
+    fractions = torch.as_tensor(fraction, dtype=torch.float32, device=x.device)
+    _check_fraction("masking fraction", fractions)
+    uniform = torch.rand(x.shape, generator=generator, device=x.device)
+    if fractions.ndim == 0:
+        return x * (uniform >= fractions)
+    return x * (uniform >= fractions.view(-1, *[1] * x.ndim))
 
 
 def gaussian_noise(x: torch.Tensor, std: float, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -1,4 +1,8 @@
-"""Reconstruction losses, summed over the input dimensions and averaged over the batch."""
+"""Reconstruction losses, summed over the input dimensions and averaged over the batch.
+
+Inputs are [B, D], or [K, B, D] for K models trained as one (aelib.batched), in which
+case the loss is a vector of K per-model losses; the target x may be [B, D] for all.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,10 @@ def cross_entropy(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """L_H(x, z) = -sum_k [x_k log z_k + (1 - x_k) log(1 - z_k)],  z = sigmoid(logits)
     (Vincent et al. 2008, eq. 2), in nats per example. Takes the decoder's
     pre-activation so the log never sees an exact 0 or 1."""
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="sum") / len(x)
+    per_input = F.binary_cross_entropy_with_logits(logits, x.expand_as(logits), reduction="none")
+    return per_input.sum(dim=-1).mean(dim=-1)
 
 
 def squared_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """L_2(x, z) = sum_k (x_k - z_k)^2 per example."""
-    return (x_hat - x).pow(2).sum() / len(x)
+    return (x_hat - x).pow(2).sum(dim=-1).mean(dim=-1)

@@ -30,7 +30,9 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.T
     """Minimise `loss_fn` by minibatch steps of `optimizer`; return one row per epoch.
 
     loss_fn(*batch) returns the mean loss of a minibatch, where `batch` holds the
-    rows of each tensor of `train_data` at the drawn indices. Its randomness (e.g.
+    rows of each tensor of `train_data` at the drawn indices. It may also return a
+    vector of K independent losses (K models trained as one, see aelib.batched):
+    their sum is minimised and each is recorded, as a list in the rows. Its randomness (e.g.
     corruption) must come from `generator` or the global torch RNG: both are saved
     in checkpoints, so a resumed run repeats an uninterrupted one exactly.
 
@@ -66,34 +68,41 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.T
         loss_sum = torch.zeros((), device=device)
         for batch_index, indices in enumerate(order.split(batch_size)):
             loss = loss_fn(*(t[indices] for t in train_data))
-            if not torch.isfinite(loss):
+            if not torch.isfinite(loss).all():
                 raise NonFiniteLossError(
-                    f"{description}: the loss became {loss.item()} at epoch {epoch + 1}, batch "
+                    f"{description}: the loss became {loss.tolist()} at epoch {epoch + 1}, batch "
                     f"{batch_index + 1} (of {-(-n // batch_size)}). Lower the learning rate, check "
                     "the input scaling, or look for a log of 0 in the loss.")
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.sum().backward()
             optimizer.step()
-            loss_sum += loss.detach() * len(indices)
-        row = {"epoch": epoch + 1, "train_loss": loss_sum.item() / n}
+            loss_sum = loss_sum + loss.detach() * len(indices)
+        row = {"epoch": epoch + 1, "train_loss": _number(loss_sum / n)}
         if test_data is not None:
             row["test_loss"] = evaluate(test_loss_fn or loss_fn, test_data)
         row["seconds"] = time.perf_counter() - started
         history.append(row)
-        bar.set_postfix({k: f"{v:.4g}" for k, v in row.items() if k.endswith("loss")})
+        bar.set_postfix({k: f"{sum(v) / len(v) if isinstance(v, list) else v:.4g}"
+                         for k, v in row.items() if k.endswith("loss")})
         if checkpoint is not None:
             _save_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator, history)
     return history
 
 
 @torch.no_grad()
-def evaluate(loss_fn: LossFn, data: torch.Tensor | Sequence[torch.Tensor], batch_size: int = 1000) -> float:
+def evaluate(loss_fn: LossFn, data: torch.Tensor | Sequence[torch.Tensor],
+             batch_size: int = 1000) -> float | list[float]:
     """The mean of loss_fn over `data`, in batches, without gradients."""
     data = _as_tuple(data)
     n = len(data[0])
-    total = sum(loss_fn(*(t[i:i + batch_size] for t in data)).item() * min(batch_size, n - i)
+    total = sum(loss_fn(*(t[i:i + batch_size] for t in data)) * min(batch_size, n - i)
                 for i in range(0, n, batch_size))
-    return total / n
+    return _number(total / n)
+
+
+def _number(loss: torch.Tensor) -> float | list[float]:
+    """A scalar loss as a float, a vector of losses (one per model) as a list."""
+    return loss.item() if loss.ndim == 0 else loss.tolist()
 
 
 def _as_tuple(data) -> tuple[torch.Tensor, ...]:

@@ -56,3 +56,15 @@ def test_salt_and_pepper_sets_half_of_the_hit_inputs_high_and_half_low():
 def test_fractions_outside_zero_one_are_refused(corrupt, fraction):
     with pytest.raises(ValueError, match="fraction"):
         corrupt(torch.rand(3), fraction)
+
+
+def test_a_vector_of_fractions_gives_one_copy_per_fraction_from_common_random_numbers():
+    x = torch.rand(30, 8)
+    fractions = [0.0, 0.2, 0.6]
+    copies = masking_noise(x, torch.tensor(fractions), torch.Generator().manual_seed(4))
+    assert copies.shape == (3, 30, 8)
+    for copy, fraction in zip(copies, fractions):
+        assert torch.equal(copy, masking_noise(x, fraction, torch.Generator().manual_seed(4)))
+    assert torch.equal(copies[0], x)
+    # common random numbers: what a higher fraction keeps, a lower one keeps too
+    assert not ((copies[2] != 0) & (copies[1] == 0)).any()

@@ -43,3 +43,11 @@ def test_linear_probe_separates_separable_classes_and_not_noise():
     assert linear_probe_accuracy(codes[:300], labels[:300], codes[300:], labels[300:]) > 0.98
     noise = torch.randn(400, 5, generator=generator)
     assert linear_probe_accuracy(noise[:300], labels[:300], noise[300:], labels[300:]) < 0.7
+
+
+def test_losses_of_stacked_models_are_one_per_model():
+    logits, x = torch.randn(3, 4, 5), torch.rand(4, 5)
+    stacked = cross_entropy(logits, x)
+    assert stacked.shape == (3,)
+    assert torch.allclose(stacked, torch.stack([cross_entropy(logits[k], x) for k in range(3)]))
+    assert torch.allclose(squared_error(logits, x), torch.stack([squared_error(logits[k], x) for k in range(3)]))
