@@ -1,0 +1,177 @@
+"""The sparse autoencoder objective of Ng's CS294A notes, its gradient derived by hand,
+and full-batch L-BFGS on it.
+
+The network is `aelib.models.Autoencoder(n_visible, n_hidden, tied=False)` with
+sigmoid units. In the notes' notation (sec. 2-3), for m examples x^(i):
+    z2 = W1 x + b1,  a2 = f(z2),  z3 = W2 a2 + b2,  a3 = h_{W,b}(x) = f(z3),  f = sigmoid
+with W1 = model.weight, b1 = model.hidden_bias, W2 = model.decoder_weight,
+b2 = model.visible_bias, and the objective
+    J_sparse(W, b) = (1/m) sum_i (1/2) ||h_{W,b}(x^(i)) - x^(i)||^2
+                     + (lambda/2) (||W1||^2 + ||W2||^2) + beta sum_j KL(rho || rho_hat_j).
+`cs294a_objective` computes it with autograd-able torch operations;
+`cs294a_gradient` writes out backpropagation as the notes do (sec. 2.2 and 3):
+    delta3 = -(x - a3) * f'(z3)
+    delta2 = (W2^T delta3 + beta (-rho/rho_hat + (1 - rho)/(1 - rho_hat))) * f'(z2)
+    dJ/dW2 = (1/m) sum_i delta3 a2^T + lambda W2,   dJ/db2 = (1/m) sum_i delta3
+    dJ/dW1 = (1/m) sum_i delta2 x^T  + lambda W1,   dJ/db1 = (1/m) sum_i delta2
+with f'(z) = f(z) (1 - f(z)). It is a teaching artefact and a test oracle for autograd.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+import numpy as np
+import scipy.optimize
+import torch
+
+from aelib.models import Autoencoder
+from aelib.sparsity import kl_sparsity, l1_activity, weight_decay
+
+
+def sparse_autoencoder(n_visible: int, n_hidden: int, generator: torch.Generator | None = None,
+                       dtype: torch.dtype = torch.float64) -> Autoencoder:
+    """An untied sigmoid autoencoder initialised as the CS294A exercise does
+    (initializeParameters.m): weights uniform in +-r, r = sqrt(6 / (n_visible + n_hidden + 1)),
+    biases 0. Float64 by default, as the exercise's MATLAB."""
+    model = Autoencoder(n_visible, n_hidden, tied=False, generator=generator).to(dtype)
+    bound = math.sqrt(6 / (n_visible + n_hidden + 1))
+    with torch.no_grad():
+        for weight in (model.weight, model.decoder_weight):
+            weight.copy_((torch.rand(weight.shape, generator=generator, dtype=dtype) * 2 - 1) * bound)
+    return model
+
+
+def _check_model(model: Autoencoder) -> None:
+    if model.tied or model.encoder_activation_name != "sigmoid" or model.decoder_activation_name != "sigmoid":
+        raise ValueError("the CS294A objective is for an untied autoencoder with sigmoid encoder and decoder")
+
+
+def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """(1/m) sum_i (1/2) ||x_hat^(i) - x^(i)||^2, the first term of J(W, b) (CS294A, sec. 2.2)."""
+    return 0.5 * (x_hat - x).pow(2).sum() / len(x)
+
+
+def cs294a_objective(model: Autoencoder, x: torch.Tensor, *, rho: float, lam: float, beta: float) -> torch.Tensor:
+    """J_sparse(W, b): reconstruction + weight decay + beta * KL sparsity (CS294A, sec. 3).
+    With beta = 0 the KL term is left out altogether."""
+    _check_model(model)
+    h = model.encode(x)
+    cost = reconstruction_error(model.decode(h), x) + weight_decay([model.weight, model.decoder_weight], lam)
+    return cost + beta * kl_sparsity(h, rho) if beta else cost
+
+
+def l1_objective(model: Autoencoder, x: torch.Tensor, *, lam: float, l1_weight: float) -> torch.Tensor:
+    """The same network and weight decay with the L1 activity penalty in place of the KL term:
+    (1/m) sum_i [(1/2) ||x_hat^(i) - x^(i)||^2 + l1_weight sum_j |h_j^(i)|] + (lambda/2) ||W||^2."""
+    _check_model(model)
+    h = model.encode(x)
+    return (reconstruction_error(model.decode(h), x) + weight_decay([model.weight, model.decoder_weight], lam)
+            + l1_weight * l1_activity(h))
+
+
+@torch.no_grad()
+def cs294a_gradient(model: Autoencoder, x: torch.Tensor, *, rho: float, lam: float,
+                    beta: float) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """J_sparse and its gradient by hand-written backpropagation (module docstring; CS294A
+    sec. 2.2, backpropagation algorithm steps 1-4, and sec. 3, the modified delta2).
+    Returns (J, {parameter name: dJ/dparameter}) with the names of model.named_parameters()."""
+    _check_model(model)
+    W1, b1, W2, b2 = model.weight, model.hidden_bias, model.decoder_weight, model.visible_bias
+    m = len(x)
+    a2 = torch.sigmoid(x @ W1.T + b1)                 # [m, s2]
+    a3 = torch.sigmoid(a2 @ W2.T + b2)                # [m, s1]
+    rho_hat = a2.mean(dim=0)                          # [s2]
+    cost = 0.5 * (a3 - x).pow(2).sum() / m + lam / 2 * (W1.pow(2).sum() + W2.pow(2).sum())
+    delta3 = -(x - a3) * a3 * (1 - a3)                # [m, s1]
+    back = delta3 @ W2                                # row i: W2^T delta3^(i)
+    if beta:
+        cost = cost + beta * (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
+        back = back + beta * (-rho / rho_hat + (1 - rho) / (1 - rho_hat))
+    delta2 = back * a2 * (1 - a2)                     # [m, s2]
+    gradients = {
+        "weight": delta2.T @ x / m + lam * W1,
+        "hidden_bias": delta2.mean(dim=0),
+        "decoder_weight": delta3.T @ a2 / m + lam * W2,
+        "visible_bias": delta3.mean(dim=0),
+    }
+    return cost, gradients
+
+
+def autograd_gradient(objective: Callable[[Autoencoder], torch.Tensor],
+                      model: Autoencoder) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The value of objective(model) and its gradient by autograd, in the same form as
+    cs294a_gradient returns."""
+    names, parameters = zip(*model.named_parameters())
+    cost = objective(model)
+    gradients = torch.autograd.grad(cost, parameters)
+    return cost.detach(), dict(zip(names, gradients))
+
+
+def flatten(model: Autoencoder, tensors: dict[str, torch.Tensor] | None = None) -> torch.Tensor:
+    """The model's parameters (or `tensors` keyed by parameter name) as one vector, in
+    named_parameters order: the theta of the exercise."""
+    tensors = tensors or dict(model.named_parameters())
+    return torch.cat([tensors[name].reshape(-1) for name, _ in model.named_parameters()])
+
+
+def unflatten_into(model: Autoencoder, theta: torch.Tensor) -> None:
+    """Copy the vector theta into the model's parameters (the inverse of `flatten`)."""
+    with torch.no_grad():
+        torch.nn.utils.vector_to_parameters(theta.to(next(model.parameters())), model.parameters())
+
+
+def numerical_gradient(objective: Callable[[Autoencoder], torch.Tensor], model: Autoencoder,
+                       epsilon: float = 1e-5) -> torch.Tensor:
+    """Central finite differences (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps) for every
+    coordinate i of theta (computeNumericalGradient.m of the exercise); slow, for tiny models."""
+    theta = flatten(model).detach().clone()
+    gradient = torch.empty_like(theta)
+    with torch.no_grad():
+        for i in range(len(theta)):
+            values = []
+            for sign in (1, -1):
+                shifted = theta.clone()
+                shifted[i] += sign * epsilon
+                unflatten_into(model, shifted)
+                values.append(objective(model).item())
+            gradient[i] = (values[0] - values[1]) / (2 * epsilon)
+        unflatten_into(model, theta)
+    return gradient
+
+
+def relative_difference(a: torch.Tensor, b: torch.Tensor) -> float:
+    """||a - b|| / ||a + b||, the exercise's measure of agreement between two gradients."""
+    return ((a - b).norm() / (a + b).norm()).item()
+
+
+def minimise_lbfgs(model: Autoencoder, objective_and_gradient: Callable[[Autoencoder], tuple],
+                   max_iterations: int = 400) -> dict:
+    """Full-batch L-BFGS (scipy.optimize.minimize, method "L-BFGS-B" without bounds, as the
+    exercise's minFunc L-BFGS) on the model's parameters, in place.
+
+    objective_and_gradient(model) returns (J, {name: dJ/dparameter}): `cs294a_gradient`
+    (hand-written) or `autograd_gradient` bound to an objective. Returns the cost after
+    each iteration, the iteration and evaluation counts and the wall time in seconds.
+    """
+    costs = []
+
+    def fun(theta: np.ndarray):
+        unflatten_into(model, torch.from_numpy(theta))
+        cost, gradients = objective_and_gradient(model)
+        return float(cost), flatten(model, gradients).detach().cpu().double().numpy()
+
+    def record_cost(intermediate_result):  # scipy passes the iterate's OptimizeResult by this name
+        costs.append(float(intermediate_result.fun))
+
+    started = time.perf_counter()
+    result = scipy.optimize.minimize(fun, flatten(model).detach().cpu().double().numpy(), jac=True,
+                                     method="L-BFGS-B", callback=record_cost,
+                                     options={"maxiter": max_iterations, "maxcor": 100, "maxfun": 2 * max_iterations + 20,
+                                              "ftol": 1e-12, "gtol": 1e-9})
+    seconds = time.perf_counter() - started
+    unflatten_into(model, torch.from_numpy(result.x))
+    return {"costs": costs, "final_cost": float(result.fun), "iterations": int(result.nit),
+            "evaluations": int(result.nfev), "seconds": seconds, "message": str(result.message)}
