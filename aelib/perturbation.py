@@ -27,9 +27,8 @@ from __future__ import annotations
 from typing import Callable
 
 import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import StandardScaler
+
+from aelib.metrics import fit_linear_probe  # noqa: F401  (the probe scored under perturbation)
 
 Map = Callable[[torch.Tensor], torch.Tensor]
 
@@ -97,15 +96,6 @@ def random_search_perturbations(function: Map, x: torch.Tensor, norm: float, ste
             d[better], best_distance[better] = proposal[better], distance[better]
             sigma = torch.where(better, sigma * 1.5, sigma * 1.5 ** -0.25)
     return d
-
-
-def fit_linear_probe(codes: torch.Tensor, labels: torch.Tensor, *, max_iter: int = 200, seed: int = 0) -> Pipeline:
-    """A multinomial logistic regression on standardised codes (as aelib.metrics'
-    linear_probe_accuracy), returned fitted so it can score perturbed codes:
-    `probe.score(codes.numpy(), labels.numpy())`."""
-    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter, random_state=seed))
-    probe.fit(codes.detach().cpu().numpy(), labels.detach().cpu().numpy())
-    return probe
 
 
 def _distance(function: Map, x: torch.Tensor, d: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
