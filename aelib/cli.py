@@ -84,7 +84,10 @@ def check_parameters(notebook: Path, parameters: dict) -> None:
         if name not in declared:
             raise UsageError(f"{notebook.stem} has no parameter {name!r}; its parameters are: "
                              f"{', '.join(declared)}")
-        default = ast.literal_eval(declared[name]["default"])
+        try:
+            default = ast.literal_eval(declared[name]["default"])
+        except (ValueError, SyntaxError):  # an expression such as 2 ** 10: its type is not checked
+            default = None
         compatible = (default is None or type(value) is type(default)
                       or (isinstance(default, float) and type(value) is int))
         if not compatible:

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.optimize
 import torch
 
+from aelib.losses import squared_error
 from aelib.models import Autoencoder
 from aelib.sparsity import kl_sparsity, l1_activity, weight_decay
 
@@ -51,7 +52,7 @@ def _check_model(model: Autoencoder) -> None:
 
 def reconstruction_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """(1/m) sum_i (1/2) ||x_hat^(i) - x^(i)||^2, the first term of J(W, b) (CS294A, sec. 2.2)."""
-    return 0.5 * (x_hat - x).pow(2).sum() / len(x)
+    return 0.5 * squared_error(x_hat, x)
 
 
 def cs294a_objective(model: Autoencoder, x: torch.Tensor, *, rho: float, lam: float, beta: float) -> torch.Tensor:

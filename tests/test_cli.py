@@ -12,7 +12,7 @@ def project(tmp_path, monkeypatch):
     """A tiny checkout with one study whose parameters are epochs (int) and rate (float)."""
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "aelib"\n')
     notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell('profile = "quick"\nepochs = 2\nrate = 0.1\noutput_dir = None',
+        nbformat.v4.new_code_cell('profile = "quick"\nepochs = 2\nrate = 0.1\nsteps = 2 ** 3\noutput_dir = None',
                                   metadata={"tags": ["parameters"]})])
     notebook.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
     (tmp_path / "notebooks").mkdir()
@@ -91,3 +91,8 @@ def test_a_failed_run_leaves_the_record_untouched(project, capsys, executed, mon
     record = project / "results" / "01_toy_study"
     assert json.loads((record / "metrics.json").read_text()) == {"epochs": 20}
     assert "unchanged" in capsys.readouterr().err
+
+
+def test_a_default_that_is_an_expression_takes_any_value(project, capsys, executed):
+    assert run(capsys, "reproduce", "01", "-p", "steps", "[1, 2]")[0] == 0
+    assert executed[0]["steps"] == [1, 2]
