@@ -10,10 +10,11 @@ slice exactly as a separate run would, up to floating-point rounding.
 
 from __future__ import annotations
 
+import copy
+
 import torch
 from torch import nn
 
-from aelib.activations import activation
 from aelib.models import Autoencoder
 
 PARAMETER_NAMES = ("weight", "hidden_bias", "visible_bias", "decoder_weight")
@@ -33,8 +34,11 @@ class BatchedAutoencoder(nn.Module):
             raise ValueError("a batched sweep needs models of one shape, tying and activations")
         self.n_models = len(models)
         self.tied = self.settings["tied"]
-        self.encoder_activation = activation(self.settings["encoder_activation"])
-        self.decoder_activation = activation(self.settings["decoder_activation"])
+        # the first model's own units, so any activation works (e.g. a shrink with its threshold);
+        # a tuple keeps the template out of this module's parameters
+        self._template = (copy.deepcopy(models[0]).requires_grad_(False),)
+        self.encoder_activation = models[0].encoder_activation
+        self.decoder_activation = models[0].decoder_activation
         for name in PARAMETER_NAMES:  # weight [K, H, V], biases [K, H] and [K, V], decoder [K, V, H]
             values = [getattr(model, name) for model in models]
             setattr(self, name, None if values[0] is None else nn.Parameter(torch.stack([v.detach() for v in values])))
@@ -62,7 +66,7 @@ class BatchedAutoencoder(nn.Module):
         """The K models as separate Autoencoders holding copies of their trained weights."""
         models = []
         for k in range(self.n_models):
-            model = Autoencoder(**self.settings).to(self.weight.device)
+            model = copy.deepcopy(self._template[0]).requires_grad_(True).to(self.weight.device)
             with torch.no_grad():
                 for name in PARAMETER_NAMES:
                     if getattr(self, name) is not None:

@@ -2,7 +2,9 @@
 
 Each study run writes `results/<study>/metrics.json`; this module gathers them into
 `report/README.md` (for GitHub), `report/report.html` (one self-contained page) and
-`report/tables/*.tex` (snippets for a paper). Nothing else is read.
+`report/tables/*.tex` (snippets for a paper). Nothing else is read, except the
+benchmark's `benchmarks/results.json` beside the results folder when present, which
+becomes the "Performance" section.
 """
 
 import base64
@@ -45,6 +47,21 @@ def load_results(results_dir: Path) -> list[dict]:
     return sorted((_read_metrics(p) for p in paths), key=lambda m: m["study"])
 
 
+def load_benchmark(results_dir: Path) -> dict | None:
+    """`benchmarks/results.json` of the checkout holding results_dir, if the benchmark was run."""
+    path = Path(results_dir).parent / "benchmarks" / "results.json"
+    if not path.is_file():
+        return None
+    try:
+        benchmark = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from error
+    if not isinstance(benchmark, dict) or not isinstance(benchmark.get("targets"), list):
+        raise ValueError(f"{path}: missing required key targets (rerun benchmarks/run.py)")
+    benchmark["path"] = path
+    return benchmark
+
+
 def _format_cell(value) -> str:
     """A table cell as text: floats to four significant digits, nested values as JSON."""
     if isinstance(value, bool) or value is None:
@@ -80,6 +97,27 @@ def _table_frames(study: dict) -> dict[str, pd.DataFrame]:
             for name, rows in (study.get("tables") or {}).items()}
 
 
+def _performance_frames(benchmark: dict) -> dict[str, pd.DataFrame]:
+    """The benchmark's targets (met or not) and its tables, each as a frame of formatted cells."""
+    targets = [{"target": t.get("target", ""), "required": t.get("required", ""),
+                "measured": t.get("measured", ""), "met": "met" if t.get("met") else "NOT MET"}
+               for t in benchmark["targets"]]
+    frames = {"Targets": pd.DataFrame(targets, columns=["target", "required", "measured", "met"])}
+    frames.update({name: pd.DataFrame(rows, dtype=object).map(
+                       lambda value: "not recorded" if value is None else _format_cell(value))
+                   for name, rows in (benchmark.get("tables") or {}).items()})
+    return frames
+
+
+def _performance_note(benchmark: dict) -> str:
+    """Where the numbers come from: the file, when, how many threads, which machine."""
+    return (f"From `benchmarks/results.json` ({benchmark.get('profile', 'unknown')} settings, "
+            f"started {benchmark.get('started', 'unknown')}, {benchmark.get('threads', '?')} threads, "
+            f"{benchmark.get('platform', 'unknown platform')}); rerun with `python benchmarks/run.py`. "
+            "Timings depend on the machine and on its load."
+            + (f" Note: {benchmark['note']}" if benchmark.get("note") else ""))
+
+
 def _provenance(study: dict) -> list[tuple[str, str]]:
     """(label, value) pairs describing where and how the run was made."""
     p = study["provenance"]
@@ -108,7 +146,7 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return frame.map(clean).rename(columns=clean).to_markdown(index=False)
 
 
-def _markdown(studies: list[dict], results_dir: Path, report_dir: Path) -> str:
+def _markdown(studies: list[dict], results_dir: Path, report_dir: Path, benchmark: dict | None = None) -> str:
     """README.md: header, summary of all claims, then one section per study."""
     source = _link(results_dir, report_dir)
     lines = ["# Autoencoder replications: results", "",
@@ -128,10 +166,14 @@ def _markdown(studies: list[dict], results_dir: Path, report_dir: Path) -> str:
             link = _link(folder / figure["file"], report_dir)
             lines += [f"![{caption.replace(']', '')}]({link})", "", f"*{caption}*", ""]
         lines += ["### Provenance", ""] + [f"- {k}: `{v}`" for k, v in _provenance(study)] + [""]
+    if benchmark is not None:
+        lines += ["## Performance", "", html.escape(_performance_note(benchmark), quote=False), ""]
+        for title, frame in _performance_frames(benchmark).items():
+            lines += [f"### {html.escape(title, quote=False)}", "", _markdown_table(frame), ""]
     return "\n".join(lines)
 
 
-def _html(studies: list[dict], results_dir: Path, report_dir: Path) -> str:
+def _html(studies: list[dict], results_dir: Path, report_dir: Path, benchmark: dict | None = None) -> str:
     """report.html: the same content, figures embedded, every JSON text escaped."""
     esc = html.escape
     table = lambda frame: frame.to_html(index=False, escape=True, border=0)  # noqa: E731
@@ -158,6 +200,10 @@ def _html(studies: list[dict], results_dir: Path, report_dir: Path) -> str:
                 body.append(f"<p>Missing figure <code>{esc(figure['file'])}</code>: {caption}</p>")
         items = "".join(f"<li>{esc(k)}: <code>{esc(v)}</code></li>" for k, v in _provenance(study))
         body += ["<h3>Provenance</h3>", f"<ul>{items}</ul>"]
+    if benchmark is not None:
+        body += ["<h2>Performance</h2>", f"<p>{esc(_performance_note(benchmark))}</p>"]
+        for title, frame in _performance_frames(benchmark).items():
+            body += [f"<h3>{esc(title)}</h3>", table(frame)]
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
             f"<title>Autoencoder replications</title><style>{CSS}</style></head>\n"
             "<body>\n" + "\n".join(body) + "\n</body></html>\n")
@@ -171,8 +217,9 @@ def build_report(results_dir: Path, report_dir: Path) -> list[Path]:
         raise FileNotFoundError(
             f"No results in {results_dir} (no */metrics.json found). "
             "Produce some with `python -m aelib reproduce --profile quick`.")
-    written = [write_text_atomic(report_dir / "README.md", _markdown(studies, results_dir, report_dir)),
-               write_text_atomic(report_dir / "report.html", _html(studies, results_dir, report_dir))]
+    benchmark = load_benchmark(results_dir)
+    written = [write_text_atomic(report_dir / "README.md", _markdown(studies, results_dir, report_dir, benchmark)),
+               write_text_atomic(report_dir / "report.html", _html(studies, results_dir, report_dir, benchmark))]
     for study in studies:
         frames = {"claims": _claims_frame(study), **_table_frames(study)}
         for name, frame in frames.items():

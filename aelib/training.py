@@ -7,6 +7,7 @@ indexes minibatches out of it, so there is no per-example Python work.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -19,14 +20,14 @@ LossFn = Callable[..., torch.Tensor]
 
 
 class NonFiniteLossError(FloatingPointError):
-    """The loss became NaN or infinite; training stopped at that batch."""
+    """The loss became NaN or infinite; training stopped at the end of that epoch."""
 
 
 def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.Tensor | Sequence[torch.Tensor], *,
           epochs: int, batch_size: int, test_data: torch.Tensor | Sequence[torch.Tensor] | None = None,
           test_loss_fn: LossFn | None = None, generator: torch.Generator | None = None,
           checkpoint_path: str | os.PathLike | None = None, progress: bool = True,
-          description: str = "training") -> list[dict]:
+          description: str = "training", autocast_dtype: torch.dtype | None = None) -> list[dict]:
     """Minimise `loss_fn` by minibatch steps of `optimizer`; return one row per epoch.
 
     loss_fn(*batch) returns the mean loss of a minibatch, where `batch` holds the
@@ -40,6 +41,14 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.T
     test_loss (test_loss_fn, default loss_fn, on test_data without gradients) and
     seconds. With `checkpoint_path`, the state is saved after every epoch and an
     existing checkpoint is resumed. The progress bar honours TQDM_DISABLE.
+
+    The losses are checked for NaN and infinity once per epoch, on their sum, so that
+    no batch waits for the device: a non-finite loss raises NonFiniteLossError at the
+    end of its epoch, naming the epoch and the first bad batch (the parameters are
+    then those after the whole epoch, not those before the bad batch).
+    `autocast_dtype` (e.g. torch.bfloat16 on CUDA) runs the training losses under
+    torch.autocast in that dtype; evaluation stays in float32. None (the default)
+    leaves the arithmetic untouched.
     """
     train_data = _as_tuple(train_data)
     test_data = _as_tuple(test_data) if test_data is not None else None
@@ -60,23 +69,25 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.T
     if checkpoint is not None and checkpoint.exists():
         history = _load_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator)
 
+    autocast = (torch.autocast(device.type, dtype=autocast_dtype) if autocast_dtype is not None
+                else contextlib.nullcontext())
     quiet = {} if progress else {"disable": True}  # not passing `disable` lets TQDM_DISABLE decide
     bar = tqdm(range(len(history), epochs), desc=description, initial=len(history), total=epochs, **quiet)
     for epoch in bar:
         started = time.perf_counter()
         order = torch.randperm(n, generator=generator).to(device)
         loss_sum = torch.zeros((), device=device)
-        for batch_index, indices in enumerate(order.split(batch_size)):
-            loss = loss_fn(*(t[indices] for t in train_data))
-            if not torch.isfinite(loss).all():
-                raise NonFiniteLossError(
-                    f"{description}: the loss became {loss.tolist()} at epoch {epoch + 1}, batch "
-                    f"{batch_index + 1} (of {-(-n // batch_size)}). Lower the learning rate, check "
-                    "the input scaling, or look for a log of 0 in the loss.")
+        batch_losses = []  # kept on the device; read only if the epoch's sum is not finite
+        for indices in order.split(batch_size):
+            with autocast:
+                loss = loss_fn(*(t[indices] for t in train_data))
             optimizer.zero_grad(set_to_none=True)
-            loss.sum().backward()
+            (loss if loss.ndim == 0 else loss.sum()).backward()  # a scalar needs no extra sum node
             optimizer.step()
+            batch_losses.append(loss.detach())
             loss_sum = loss_sum + loss.detach() * len(indices)
+        if not torch.isfinite(loss_sum).all():  # the one host-device synchronisation of the epoch
+            _raise_non_finite(batch_losses, description, epoch)
         row = {"epoch": epoch + 1, "train_loss": _number(loss_sum / n)}
         if test_data is not None:
             row["test_loss"] = evaluate(test_loss_fn or loss_fn, test_data)
@@ -87,6 +98,19 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.T
         if checkpoint is not None:
             _save_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator, history)
     return history
+
+
+def _raise_non_finite(batch_losses: list[torch.Tensor], description: str, epoch: int):
+    """Name the first batch of the epoch whose loss was NaN or infinite."""
+    finite = torch.stack([torch.isfinite(loss).all() for loss in batch_losses]).tolist()
+    if all(finite):
+        raise NonFiniteLossError(f"{description}: every batch loss of epoch {epoch + 1} was finite, "
+                                 "but their sum overflowed. Check the scale of the loss.")
+    first = finite.index(False)
+    raise NonFiniteLossError(
+        f"{description}: the loss became {batch_losses[first].tolist()} at epoch {epoch + 1}, batch "
+        f"{first + 1} (of {len(batch_losses)}). Lower the learning rate, check the input scaling, "
+        "or look for a log of 0 in the loss.")
 
 
 @torch.no_grad()

@@ -70,3 +70,32 @@ def test_a_shared_batch_gives_each_model_its_own_code():
     assert codes.shape == (2, 4, 3)
     for k, model in enumerate(models):
         assert torch.allclose(codes[k], model.encode(x), atol=1e-6)
+
+
+def test_a_saturating_alpha_sweep_keeps_its_units_and_ends_as_if_trained_alone():
+    """Notebook 03's sweep: shrink units (not in aelib.activations), a penalty weight per model."""
+    from aelib.losses import squared_error
+    from aelib.saturation import saturating_autoencoder, saturation_penalty
+    initial = saturating_autoencoder(20, 7, "shrink", shrink_threshold=0.3, generator=torch.Generator().manual_seed(3))
+    alphas = [0.0, 0.5]
+
+    def run(model, penalty, steps=20):
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        for _ in range(steps):
+            z = model.pre_activation(DATA)
+            loss = squared_error(model.decode(model.encoder_activation(z)), DATA) + penalty(z)
+            optimizer.zero_grad()
+            loss.sum().backward()
+            optimizer.step()
+        return model
+
+    sweep = BatchedAutoencoder([copy.deepcopy(initial) for _ in alphas])
+    run(sweep, lambda z: torch.stack([saturation_penalty(z[k], "shrink", a, 0.3) for k, a in enumerate(alphas)]))
+    together = sweep.unstack()
+    for k, a in enumerate(alphas):
+        alone = run(copy.deepcopy(initial), lambda z: saturation_penalty(z, "shrink", a, 0.3))
+        assert together[k].encoder_activation_name == "shrink(0.3)"
+        assert torch.allclose(together[k].encode(DATA), alone.encode(DATA), atol=1e-5)
+        assert torch.allclose(together[k].weight, alone.weight, atol=1e-5)
+    assert not torch.allclose(together[0].weight, together[1].weight)
+    assert (together[1].encode(DATA) == 0).float().mean() > 0.1  # the shrink unit's flat region is in use

@@ -160,3 +160,41 @@ def test_interrupted_write_keeps_previous_report(results, tmp_path, monkeypatch)
         report.build_report(results, report_dir)
     assert (report_dir / "README.md").read_text() == before
     assert sorted(p.name for p in report_dir.iterdir()) == ["README.md", "report.html", "tables"]
+
+
+def write_benchmark(root: Path) -> Path:
+    """A benchmark result beside the results folder: one target met, one not, one table."""
+    path = root / "benchmarks" / "results.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({
+        "profile": "full", "started": "2026-11-23T16:00:00+00:00", "threads": 2, "platform": "Linux",
+        "targets": [{"target": "VAE epoch vs peer", "required": ">= 1.5x", "measured": "1.83x", "met": True},
+                    {"target": "K=4 sweep <b>", "required": ">= 2x", "measured": "0.74x", "met": False}],
+        "tables": {"aelib training throughput": [{"model": "DAE", "examples/s": 13980.19359, "GFLOP/s": 54.8023}],
+                   "Study wall times": [{"study": "01", "full s": 439.31}, {"study": "06", "full s": None}]},
+    }))
+    return path
+
+
+def test_performance_section_renders_the_benchmark_targets_and_tables(results, tmp_path):
+    write_benchmark(tmp_path)
+    report.build_report(results, tmp_path / "report")
+    readme = (tmp_path / "report" / "README.md").read_text()
+    section = readme.split("## Performance", 1)[1]
+    targets = section.split("### Targets", 1)[1].split("###", 1)[0]
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in targets.splitlines()
+            if line.startswith("|")]
+    assert rows[2:] == [["VAE epoch vs peer", "&gt;= 1.5x", "1.83x", "met"],
+                        ["K=4 sweep &lt;b&gt;", "&gt;= 2x", "0.74x", "NOT MET"]]
+    assert "### aelib training throughput" in section and "13980.2" in section and "54.8" in section
+    assert "439.3" in section and "not recorded" in section and "nan" not in section
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "<h2>Performance</h2>" in page and "NOT MET" in page and "<b>" not in page
+
+
+def test_no_performance_section_without_a_benchmark_and_a_broken_one_is_named(results, tmp_path):
+    report.build_report(results, tmp_path / "report")
+    assert "Performance" not in (tmp_path / "report" / "README.md").read_text()
+    write_benchmark(tmp_path).write_text("{not json")
+    with pytest.raises(ValueError, match=r"benchmarks/results.json: not valid JSON"):
+        report.build_report(results, tmp_path / "report")

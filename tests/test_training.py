@@ -58,7 +58,7 @@ def test_a_checkpoint_from_another_run_is_refused(tmp_path):
               checkpoint_path=tmp_path / "run.pt")
 
 
-def test_a_nan_loss_stops_training_naming_epoch_and_batch():
+def test_a_nan_loss_stops_training_at_the_end_of_its_epoch_naming_epoch_and_batch():
     weight = torch.nn.Parameter(torch.ones(1))
     calls = []
 
@@ -70,7 +70,35 @@ def test_a_nan_loss_stops_training_naming_epoch_and_batch():
     with pytest.raises(NonFiniteLossError, match="epoch 2, batch 2 "):
         train(loss, torch.optim.SGD([weight], lr=0.0), torch.ones(10, 1), epochs=3, batch_size=2,
               progress=False)
-    assert len(calls) == 7  # stopped at once, no further batch
+    assert len(calls) == 10  # checked once per epoch: epoch 2 ran to its end, epoch 3 never started
+
+
+def test_an_infinite_loss_of_one_model_in_a_sweep_is_caught():
+    weight = torch.nn.Parameter(torch.ones(2))
+    calls = []
+
+    def losses(x):
+        calls.append(1)
+        value = weight * x.sum()
+        return value * torch.tensor([1.0, float("inf")]) if len(calls) == 3 else value
+
+    with pytest.raises(NonFiniteLossError, match=r"\[.*inf\] at epoch 1, batch 3 \(of 5\)"):
+        train(losses, torch.optim.SGD([weight], lr=0.0), torch.ones(10, 1), epochs=2, batch_size=2,
+              progress=False)
+
+
+def test_autocast_applies_to_training_losses_only():
+    weight = torch.nn.Parameter(torch.ones(3, 3))
+    seen = []
+
+    def loss(x):
+        seen.append(torch.is_autocast_enabled("cpu"))
+        return (x @ weight).float().pow(2).mean()
+
+    history = train(loss, torch.optim.SGD([weight], lr=0.01), torch.ones(4, 3), epochs=1, batch_size=2,
+                    test_data=torch.ones(2, 3), progress=False, autocast_dtype=torch.bfloat16)
+    assert seen == [True, True, False]  # two training batches under autocast, then float32 evaluation
+    assert history[0]["test_loss"] < history[0]["train_loss"]  # the weights did change
 
 
 def test_the_last_partial_batch_is_used_and_evaluate_weights_by_size():

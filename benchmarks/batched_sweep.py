@@ -1,0 +1,106 @@
+"""A K=4 sweep of DAEs trained as one batched model against four runs one after another.
+
+The DAE study's full-profile settings: 784-500 tied, sigmoid, minibatches of 20, SGD lr 0.1,
+masking noise at four levels from one uniform draw per batch. The same `steps` minibatches
+for every variant. Variants of the batched step, all on the stacked weights of
+aelib.batched.BatchedAutoencoder with one optimizer:
+    bmm          aelib's BatchedAutoencoder (batched matrix products)
+    mm per model a Python loop of K ordinary matrix products inside the one step
+    vmap         torch.func.vmap of a single model's forward over the stacked weights
+Each variant's final weights are compared with the sequential runs' (max abs difference).
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+from torch.func import vmap
+
+from aelib.batched import BatchedAutoencoder
+from aelib.corruption import masking_noise
+from aelib.losses import cross_entropy
+from aelib.models import Autoencoder
+from machine_limit import DAE, best_seconds
+
+LEVELS = (0.0, 0.1, 0.25, 0.5)
+
+
+def _batches(data: torch.Tensor, steps: int) -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(0)
+    return [data[torch.randint(len(data), (DAE.batch,), generator=generator)] for _ in range(steps)]
+
+
+def sequential(initial: Autoencoder, batches: list[torch.Tensor]) -> list[torch.Tensor]:
+    weights = []
+    for fraction in LEVELS:
+        model = copy.deepcopy(initial)
+        noise = torch.Generator().manual_seed(1)
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        for x in batches:
+            loss = cross_entropy(model.decoder_pre_activation(model.encode(masking_noise(x, fraction, noise))), x)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        weights.append(model.weight.detach())
+    return weights
+
+
+def _bmm_logits(sweep: BatchedAutoencoder, corrupted: torch.Tensor) -> torch.Tensor:
+    return sweep.decoder_pre_activation(sweep.encode(corrupted))
+
+
+def _mm_logits(sweep: BatchedAutoencoder, corrupted: torch.Tensor) -> torch.Tensor:
+    return torch.stack([
+        torch.addmm(sweep.visible_bias[k],
+                    sweep.encoder_activation(torch.addmm(sweep.hidden_bias[k], corrupted[k], sweep.weight[k].T)),
+                    sweep.weight[k])
+        for k in range(sweep.n_models)])
+
+
+def _one_model_logits(weight, hidden_bias, visible_bias, x, activation):
+    return activation(x @ weight.T + hidden_bias) @ weight + visible_bias
+
+
+def _vmap_logits(sweep: BatchedAutoencoder, corrupted: torch.Tensor) -> torch.Tensor:
+    return vmap(_one_model_logits, in_dims=(0, 0, 0, 0, None))(
+        sweep.weight, sweep.hidden_bias, sweep.visible_bias, corrupted, sweep.encoder_activation)
+
+
+VARIANTS = {"bmm": _bmm_logits, "mm per model": _mm_logits, "vmap": _vmap_logits}
+
+
+def together(initial: Autoencoder, batches: list[torch.Tensor], logits) -> list[torch.Tensor]:
+    sweep = BatchedAutoencoder([copy.deepcopy(initial) for _ in LEVELS])
+    levels, noise = torch.tensor(LEVELS), torch.Generator().manual_seed(1)
+    optimizer = torch.optim.SGD(sweep.parameters(), lr=0.1)
+    for x in batches:
+        loss = cross_entropy(logits(sweep, masking_noise(x, levels, noise)), x)
+        optimizer.zero_grad(set_to_none=True)
+        loss.sum().backward()
+        optimizer.step()
+    return list(sweep.weight.detach())
+
+
+def sweep_speedups(images: torch.Tensor, steps: int, repeats: int) -> dict:
+    """Images/s of the sequential runs and of each batched variant; speedups; equality."""
+    initial = Autoencoder(784, 500, tied=True, generator=torch.Generator().manual_seed(0))
+    batches = _batches(images, steps)
+    reference = sequential(initial, batches)
+    images_seen = steps * DAE.batch * len(LEVELS)
+    rows = [{"variant": "4 sequential runs", "images_per_second":
+             images_seen / best_seconds(lambda: sequential(initial, batches), repeats),
+             "max_weight_difference": 0.0}]
+    for name, logits in VARIANTS.items():
+        final = together(initial, batches, logits)
+        difference = max((a - b).abs().max().item() for a, b in zip(final, reference))
+        seconds = best_seconds(lambda: together(initial, batches, logits), repeats)
+        rows.append({"variant": f"batched K=4, {name}", "images_per_second": images_seen / seconds,
+                     "max_weight_difference": difference})
+    for row in rows:
+        row["speedup"] = row["images_per_second"] / rows[0]["images_per_second"]
+        row["gflops"] = row["images_per_second"] / DAE.batch * DAE.step_flops() / 1e9
+    best = max(rows[1:], key=lambda row: row["speedup"])
+    return {"steps": steps, "levels": list(LEVELS), "rows": rows, "best_variant": best["variant"],
+            "speedup": best["speedup"],
+            "speedup_bmm": next(r["speedup"] for r in rows if r["variant"].endswith("bmm"))}
