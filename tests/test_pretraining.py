@@ -1,0 +1,117 @@
+import pytest
+import torch
+
+import aelib.pretraining as pretraining
+from aelib.losses import cross_entropy
+from aelib.pretraining import (classification_error, classifier_from_stack, fine_tune,
+                               greedy_layerwise_pretraining, layer_loss, mnist_basic_split, new_stack)
+
+
+def _toy_digits(n=300, d=16, seed=0):
+    """Two-class data a small network can learn: the class sets which half of the inputs is bright."""
+    g = torch.Generator().manual_seed(seed)
+    labels = torch.randint(0, 2, (n,), generator=g)
+    images = torch.rand(n, d, generator=g) * 0.3
+    images[labels == 0, : d // 2] += 0.6
+    images[labels == 1, d // 2:] += 0.6
+    return images.clamp(0, 1), labels
+
+
+def test_split_is_disjoint_sized_and_seeded():
+    images = torch.arange(100, dtype=torch.float32).unsqueeze(1)  # each image is its own index
+    labels = torch.arange(100) % 10
+    split = mnist_basic_split(images, labels, (50, 10, 30), seed=3)
+    parts = [split.train_images, split.valid_images, split.test_images]
+    assert [len(p) for p in parts] == [50, 10, 30]
+    indices = torch.cat(parts).squeeze(1).long()
+    assert len(set(indices.tolist())) == 90  # disjoint
+    assert torch.equal(labels[split.train_images.squeeze(1).long()], split.train_labels)
+    again = mnist_basic_split(images, labels, (50, 10, 30), seed=3)
+    other = mnist_basic_split(images, labels, (50, 10, 30), seed=4)
+    assert torch.equal(again.test_images, split.test_images)
+    assert not torch.equal(other.test_images, split.test_images)
+    with pytest.raises(ValueError):
+        mnist_basic_split(images, labels, (50, 30, 30))
+
+
+def test_each_layer_is_trained_on_the_trained_codes_of_the_layer_below(monkeypatch):
+    seen = []
+    real = pretraining.pretrain_layer
+
+    def spy(layer, inputs, **kwargs):
+        seen.append(inputs.clone())
+        return real(layer, inputs, **kwargs)
+
+    monkeypatch.setattr(pretraining, "pretrain_layer", spy)
+    x, _ = _toy_digits()
+    stack = new_stack(16, [12, 8, 6], torch.Generator().manual_seed(0))
+    untrained_first_codes = stack.encode(x, 1).detach()
+    greedy_layerwise_pretraining(stack, x, epochs=2, batch_size=20, learning_rate=0.1)
+    assert len(seen) == 3
+    assert torch.equal(seen[0], x)
+    with torch.no_grad():
+        for depth in (1, 2):
+            assert torch.allclose(seen[depth], stack.encode(x, depth))
+    # layer 2 saw the codes of the *trained* layer 1, not those of its initial weights
+    assert not torch.allclose(seen[1], untrained_first_codes, atol=1e-3)
+
+
+def test_pretraining_lowers_each_layers_reconstruction_loss():
+    x, _ = _toy_digits()
+    stack = new_stack(16, [12, 8], torch.Generator().manual_seed(0))
+    histories = greedy_layerwise_pretraining(stack, x, epochs=5, batch_size=20, learning_rate=0.1, noise=0.25)
+    for history in histories:
+        assert history[-1]["train_loss"] < history[0]["train_loss"]
+
+
+def test_masking_noise_enters_the_layer_loss():
+    layer = new_stack(16, [8], torch.Generator().manual_seed(0)).layers[0]
+    x, _ = _toy_digits(20)
+    clean = cross_entropy(layer.decoder_pre_activation(layer.encode(x)), x)
+    assert torch.allclose(layer_loss(layer)(x), clean)
+    assert not torch.allclose(layer_loss(layer, noise=0.5, generator=torch.Generator().manual_seed(1))(x), clean)
+
+
+def test_contractive_penalty_is_added_with_its_weight():
+    layer = new_stack(16, [8], torch.Generator().manual_seed(0)).layers[0]
+    x, _ = _toy_digits(20)
+    h = layer.encode(x)
+    frobenius = ((h * (1 - h)) ** 2 @ (layer.weight ** 2).sum(dim=1)).mean()  # ||J_f(x)||_F^2, sigmoid
+    expected = cross_entropy(layer.decoder_pre_activation(h), x) + 0.3 * frobenius
+    assert torch.allclose(layer_loss(layer, contraction=0.3)(x), expected, rtol=1e-5)
+
+
+def test_classifier_starts_from_the_pretrained_encoders_and_fine_tuning_changes_them():
+    x, y = _toy_digits()
+    stack = new_stack(16, [12, 8], torch.Generator().manual_seed(0))
+    greedy_layerwise_pretraining(stack, x, epochs=2, batch_size=20, learning_rate=0.1)
+    classifier = classifier_from_stack(stack, n_classes=2)
+    for linear, layer in zip(classifier.hidden, stack.layers):
+        assert torch.equal(linear.weight, layer.weight)
+        assert torch.equal(linear.bias, layer.hidden_bias)
+    assert linear.weight.data_ptr() != layer.weight.data_ptr()  # a copy: fine-tuning leaves the stack alone
+    fine_tune(classifier, x[:200], y[:200], x[200:], y[200:], max_epochs=3, patience=3,
+              batch_size=20, learning_rate=0.5)
+    for linear, layer in zip(classifier.hidden, stack.layers):
+        assert not torch.allclose(linear.weight, layer.weight)
+
+
+def test_fine_tuning_learns_and_keeps_the_best_validation_epoch():
+    x, y = _toy_digits(400)
+    classifier = classifier_from_stack(new_stack(16, [12, 8], torch.Generator().manual_seed(0)), n_classes=2)
+    before = classification_error(classifier, x[300:], y[300:])
+    history = fine_tune(classifier, x[:300], y[:300], x[300:], y[300:], max_epochs=15, patience=4,
+                        batch_size=20, learning_rate=0.5)
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+    best = min(history, key=lambda row: row["valid_error"])
+    assert [row["is_best"] for row in history].count(True) == 1 and best["is_best"]
+    assert classification_error(classifier, x[300:], y[300:]) == pytest.approx(best["valid_error"])
+    assert best["valid_error"] < before and best["valid_error"] < 0.1
+
+
+def test_early_stopping_stops_after_patience_epochs_without_improvement():
+    x, y = _toy_digits(200)
+    classifier = classifier_from_stack(new_stack(16, [8], torch.Generator().manual_seed(0)), n_classes=2)
+    history = fine_tune(classifier, x[:100], y[:100], x[100:], y[100:], max_epochs=50, patience=2,
+                        batch_size=20, learning_rate=0.0)  # no learning: never improves after epoch 1
+    assert len(history) == 3
