@@ -10,7 +10,7 @@ import torch
 
 from aelib.patches import extract_patches, random_patches
 from aelib.rank_order import (RankOrderedAutoencoder, active_fraction, hoyer_sparsity, rank_ordered_loss,
-                              top_k_reconstruction_error, trelu)
+                              rank_ordered_loss_gram, top_k_reconstruction_error, trelu)
 
 
 def _trelu_input_gradient(u: list[float], g: list[float], threshold: float = 0.0) -> list[float]:
@@ -169,3 +169,34 @@ def test_random_patches_are_reproducible_and_cover_positions():
     assert corners == {(0, 0), (0, 1), (1, 0), (1, 1)}
     with pytest.raises(ValueError, match="patch_size"):
         random_patches(images, (3, 8, 8), 9)
+
+
+def _rank_ordered_inputs(dtype=torch.float64):
+    generator = torch.Generator().manual_seed(3)
+    z = torch.rand(6, 9, generator=generator, dtype=dtype)
+    z[0, :4] = 0.0           # tied zeros (TReLU's flat region)
+    z[1, 2] = z[1, 5]        # a tie between active units
+    weight = torch.randn(9, 13, generator=generator, dtype=dtype)
+    x = torch.rand(6, 13, generator=generator, dtype=dtype)
+    return z, weight, x
+
+
+def test_rank_ordered_loss_gram_equals_the_direct_sum_and_its_gradients():
+    z, weight, x = (t.requires_grad_(True) for t in _rank_ordered_inputs())
+    direct = rank_ordered_loss(z, weight, x)
+    gram = rank_ordered_loss_gram(z, weight, x)
+    assert torch.allclose(gram, direct, rtol=1e-12, atol=1e-10)
+    for a, b in zip(torch.autograd.grad(direct, (z, weight, x)), torch.autograd.grad(gram, (z, weight, x))):
+        assert torch.allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+def test_rank_ordered_loss_gram_two_unit_reference():
+    z = torch.tensor([[0.2, 0.7]], dtype=torch.float64)           # unit 1 ranks first
+    weight = torch.tensor([[1.0, 0.0], [0.5, 1.0]], dtype=torch.float64)
+    x = torch.tensor([[1.0, 2.0]], dtype=torch.float64)
+    s1 = 0.7 * weight[1]
+    s2 = s1 + 0.2 * weight[0]
+    expected = (x[0] - s1).pow(2).sum() + (x[0] - s2).pow(2).sum()
+    assert torch.allclose(rank_ordered_loss_gram(z, weight, x), expected)
+    with pytest.raises(ValueError):
+        rank_ordered_loss_gram(z, weight[:, :1], x)
