@@ -56,13 +56,15 @@ def resolve_device(name: str) -> torch.device:
 
 
 def git_state(directory: str | os.PathLike = ".") -> dict:
-    """The commit checked out at `directory` and whether tracked files differ from it."""
+    """The commit checked out at `directory` and whether tracked files differ from it.
+    Run outputs (results/, report/) do not count: a run rewrites them, the code is what matters."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=directory, capture_output=True,
                               text=True, check=True, timeout=30).stdout.strip()
     try:
         commit = git("rev-parse", "HEAD")
-        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no", "--", ":(top)",
+                         ":(top,exclude)results", ":(top,exclude)report"))
     except (OSError, subprocess.SubprocessError):
         return {"git_commit": "unknown", "git_dirty": None}
     return {"git_commit": commit, "git_dirty": dirty}

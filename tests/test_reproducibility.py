@@ -1,3 +1,5 @@
+import subprocess
+
 import pytest
 import torch
 
@@ -39,3 +41,21 @@ def test_provenance_records_data_checksums_and_a_duration():
     assert record["data"] == {"a.gz": "00ff", "b.gz": "11ee"}
     assert record["duration_seconds"] >= 0 and record["threads"] >= 1
     assert record["device"].startswith("cpu")
+
+
+def test_git_state_counts_code_changes_but_not_run_outputs(tmp_path):
+    def git(*args):
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)
+    for name in ("code.py", "results/metrics.json", "report/README.md"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("1")
+    (tmp_path / "notebooks").mkdir()
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    (tmp_path / "results/metrics.json").write_text("2")
+    (tmp_path / "report/README.md").write_text("2")
+    assert git_state(tmp_path / "notebooks")["git_dirty"] is False  # a run rewrote its outputs only
+    (tmp_path / "code.py").write_text("2")
+    assert git_state(tmp_path / "notebooks")["git_dirty"] is True
