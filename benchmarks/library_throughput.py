@@ -31,7 +31,7 @@ def dae_workload():
 
 def vae_example_workload():
     model = VAE(784, 400, 20, decoder="bernoulli", hidden_activation="relu", init_std=None)
-    return (lambda x: -elbo(model, x).bound.mean()), torch.optim.Adam(model.parameters(), lr=1e-3)
+    return (lambda x: -elbo(model, x).bound.mean()), torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
 
 
 def vae_paper_workload():
