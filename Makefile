@@ -7,6 +7,9 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
+# Data folder: $AELIB_DATA_DIR when set, else ../shared/data beside the checkout when it exists
+# (how CI provides the official files offline), else the user cache, downloading what is missing.
+export AELIB_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 
 .PHONY: install test reproduce report notebooks clean-quick
 
