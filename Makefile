@@ -11,7 +11,7 @@ PROFILE ?= quick
 # (how CI provides the official files offline), else the user cache, downloading what is missing.
 export AELIB_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install test reproduce report notebooks clean-quick
+.PHONY: install lint test reproduce report notebooks clean-quick
 
 install: $(VENV)/installed
 
@@ -20,6 +20,10 @@ $(VENV)/installed: pyproject.toml constraints.txt
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
+
+# ruff (pyflakes, bugbear, isort, pyupgrade; configured in pyproject.toml) on the library, tests and notebooks
+lint: install
+	$(PY) -m ruff check aelib tests benchmarks notebooks
 
 test: install
 	$(PY) -m pytest
@@ -33,9 +37,7 @@ report: install
 clean-quick:
 	rm -rf results/quick report/quick
 
-# Re-execute the notebooks in place with their quick defaults, storing the outputs that
-# nbval compares (run after changing a notebook or aelib; review the diff of the claims).
+# Re-execute the notebooks in place with their quick defaults, storing the outputs that nbval
+# compares, without per-run metadata (run after changing a notebook or aelib; review the diff).
 notebooks: install
-	for notebook in notebooks/*.ipynb; do \
-	    $(PY) -m papermill --cwd notebooks --no-progress-bar "$$notebook" "$$notebook" || exit 1; \
-	done
+	TQDM_DISABLE=1 $(PY) -m aelib notebooks

@@ -1,5 +1,5 @@
 import sys
 
-from aelib.cli import main
+from aelib.pipeline.cli import main
 
 sys.exit(main())

@@ -34,8 +34,8 @@ class BatchedAutoencoder(nn.Module):
             raise ValueError("a batched sweep needs models of one shape, tying and activations")
         self.n_models = len(models)
         self.tied = self.settings["tied"]
-        # the first model's own units, so any activation works (e.g. a shrink with its threshold);
-        # a tuple keeps the template out of this module's parameters
+        # the first model's own units (e.g. a shrink with its threshold); a tuple keeps the
+        # template out of this module's parameters
         self._template = (copy.deepcopy(models[0]).requires_grad_(False),)
         self.encoder_activation = models[0].encoder_activation
         self.decoder_activation = models[0].decoder_activation
@@ -62,6 +62,10 @@ class BatchedAutoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
+    def filters(self) -> torch.Tensor:
+        """Every model's encoder weights: [K, n_hidden, n_visible]."""
+        return self.weight.detach()
+
     def unstack(self) -> list[Autoencoder]:
         """The K models as separate Autoencoders holding copies of their trained weights."""
         models = []
@@ -78,7 +82,7 @@ class BatchedAutoencoder(nn.Module):
 def _settings(model: Autoencoder) -> dict:
     return dict(n_visible=model.n_visible, n_hidden=model.n_hidden, tied=model.tied,
                 encoder_activation=model.encoder_activation_name,
-                decoder_activation=model.decoder_activation_name)
+                decoder_activation=model.decoder_activation_name, shrink_threshold=model.shrink_threshold)
 
 
 def split_history(history: list[dict], n_models: int) -> list[list[dict]]:

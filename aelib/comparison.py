@@ -4,10 +4,6 @@ A comparison trains several regularized autoencoders on the same data, architect
 budget and measures their codes h = f(x) the same way. The pieces that are not one
 regularizer's own live here:
 
-- `sigmoid_saturated_fraction`: the share of sigmoid units near 0 or 1, the definition
-  Rifai et al. use to show that the contractive autoencoder saturates its units
-  (ICML 2011, sec. 5.3: h_j < 0.05 or h_j > 0.95). For piecewise-linear units
-  (pre-activation in a flat region) see `aelib.saturation.saturated_fraction`.
 - `select_setting`: a method's penalty weight chosen on validation data.
 - `summarize_over_seeds`: one row per method with the mean and the spread (sample
   standard deviation, ddof=1) of each measure over seeds.
@@ -18,17 +14,9 @@ regularizer's own live here:
 from __future__ import annotations
 
 import math
-from typing import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import torch
-
-
-def sigmoid_saturated_fraction(h: torch.Tensor, low: float = 0.05, high: float = 0.95) -> torch.Tensor:
-    """Per example, the fraction of units with h_j < low or h_j > high: the sigmoid's flat
-    tails, where its derivative h(1 - h) is below 0.0475 (Rifai et al. 2011, sec. 5.3)."""
-    if not 0 <= low < high <= 1:
-        raise ValueError(f"need 0 <= low < high <= 1, got {low!r} and {high!r}")
-    return ((h < low) | (h > high)).flatten(1).float().mean(dim=1)
 
 
 def select_setting(scores: Mapping[Hashable, float], *, higher_is_better: bool = True) -> Hashable:

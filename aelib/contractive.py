@@ -19,7 +19,7 @@ for the sigmoid; for any other encoder the Jacobian is taken by autograd (torch.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.func import jacrev, vmap

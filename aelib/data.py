@@ -19,6 +19,7 @@ import tarfile
 import tempfile
 import urllib.request
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -310,3 +311,16 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None, download:
     return Dataset(name=name, train_images=_to_float(train_x), train_labels=torch.from_numpy(np.array(train_y)),
                    test_images=_to_float(test_x), test_labels=torch.from_numpy(np.array(test_y)),
                    image_shape=shape, files=files, description=f"{name}: {origin}")
+
+
+def random_split(n: int, sizes: Sequence[int], *, seed: int) -> list[torch.Tensor]:
+    """Disjoint index tensors of the given sizes, in the order given, cut one after another
+    from a single seeded permutation of range(n) (training / validation / test parts)."""
+    sizes = list(sizes)
+    if not sizes or any(isinstance(s, bool) or not isinstance(s, int) or s < 1 for s in sizes):
+        raise ValueError(f"split sizes must be positive integers, got {sizes}")
+    if sum(sizes) > n:
+        raise ValueError(f"split sizes {sizes} need {sum(sizes):,} examples, there are {n:,}: "
+                         "choose smaller parts or a larger data set")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    return list(order[:sum(sizes)].split(sizes))

@@ -21,3 +21,11 @@ def cross_entropy(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
 def squared_error(x_hat: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """L_2(x, z) = sum_k (x_k - z_k)^2 per example."""
     return (x_hat - x).pow(2).sum(dim=-1).mean(dim=-1)
+
+
+def reconstruction_cross_entropy(model, x: torch.Tensor, inputs: torch.Tensor | None = None) -> torch.Tensor:
+    """L_H(x, g(f(inputs))): the cross-entropy of a sigmoid decoder's reconstruction of x from
+    `inputs` (x itself by default; a corrupted copy of x for a denoising autoencoder,
+    Vincent et al. 2008, sec. 2.3), through `model.decoder_pre_activation`. Works for one
+    model or for K models trained as one (aelib.batched)."""
+    return cross_entropy(model.decoder_pre_activation(model.encode(x if inputs is None else inputs)), x)

@@ -1,4 +1,10 @@
-"""Autoencoders: one hidden layer (tied or untied weights) and a stack of them.
+"""Autoencoders: one hidden layer (tied or untied weights), a stack of them, and a
+convolutional one. Every model offers the same small interface:
+
+    pre_activation(x)   the encoder's input to its activation, W x + b
+    encode(x)           the code h = f(x)
+    decode(h)           the reconstruction g(h)
+    filters()           the encoder's weights, one row per hidden unit (or feature map)
 
 The one-layer model is the paper's (Vincent et al. 2008, sec. 2.2):
     encoder   h = f(x) = s(W x + b)
@@ -12,33 +18,48 @@ import math
 import torch
 from torch import nn
 
-from aelib.activations import activation
+from aelib.activations import DEFAULT_SHRINK_THRESHOLD, activation
+
+
+def sigmoid_init_bound(n_visible: int, n_hidden: int) -> float:
+    """4 sqrt(6 / (n_visible + n_hidden)): the uniform range the Theano DAE tutorial uses for
+    sigmoid units (Glorot & Bengio 2010's range, times 4 for the sigmoid's slope of 1/4)."""
+    return 4 * math.sqrt(6 / (n_visible + n_hidden))
+
+
+def glorot_init_bound(n_visible: int, n_hidden: int) -> float:
+    """sqrt(6 / (n_visible + n_hidden)) (Glorot & Bengio 2010): the range for units of slope 1."""
+    return math.sqrt(6 / (n_visible + n_hidden))
 
 
 class Autoencoder(nn.Module):
     """A one-hidden-layer autoencoder.
 
-    Weights are drawn uniformly from +-4 sqrt(6 / (n_visible + n_hidden)), the range
-    the Theano DAE tutorial uses for sigmoid units; biases start at 0. Pass a
-    `torch.Generator` to make the initial weights independent of the global seed.
+    Weights are drawn uniformly from +-init_bound (default `sigmoid_init_bound`); biases
+    start at 0. `shrink_threshold` is the lambda of a "shrink" encoder. The weights are drawn
+    in `dtype`. Pass a `torch.Generator` to make the initial weights independent of the
+    global seed.
     """
 
     def __init__(self, n_visible: int, n_hidden: int, *, tied: bool = True,
                  encoder_activation: str = "sigmoid", decoder_activation: str = "sigmoid",
-                 generator: torch.Generator | None = None):
+                 init_bound: float | None = None, shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD,
+                 dtype: torch.dtype = torch.float32, generator: torch.Generator | None = None):
         super().__init__()
         if n_visible < 1 or n_hidden < 1:
             raise ValueError(f"layer sizes must be positive, got {n_visible} and {n_hidden}")
         self.n_visible, self.n_hidden, self.tied = n_visible, n_hidden, tied
         self.encoder_activation_name = encoder_activation
         self.decoder_activation_name = decoder_activation
-        self.encoder_activation = activation(encoder_activation)
+        self.shrink_threshold = shrink_threshold
+        self.encoder_activation = activation(encoder_activation, shrink_threshold=shrink_threshold)
         self.decoder_activation = activation(decoder_activation)
-        bound = 4 * math.sqrt(6 / (n_visible + n_hidden))
-        self.weight = nn.Parameter(_uniform((n_hidden, n_visible), bound, generator))
-        self.hidden_bias = nn.Parameter(torch.zeros(n_hidden))
-        self.visible_bias = nn.Parameter(torch.zeros(n_visible))
-        self.decoder_weight = None if tied else nn.Parameter(_uniform((n_visible, n_hidden), bound, generator))
+        bound = sigmoid_init_bound(n_visible, n_hidden) if init_bound is None else init_bound
+        self.init_bound = bound
+        self.weight = nn.Parameter(_uniform((n_hidden, n_visible), bound, generator, dtype))
+        self.hidden_bias = nn.Parameter(torch.zeros(n_hidden, dtype=dtype))
+        self.visible_bias = nn.Parameter(torch.zeros(n_visible, dtype=dtype))
+        self.decoder_weight = None if tied else nn.Parameter(_uniform((n_visible, n_hidden), bound, generator, dtype))
 
     def pre_activation(self, x: torch.Tensor) -> torch.Tensor:
         """W x + b, the encoder's input to its activation."""
@@ -62,8 +83,11 @@ class Autoencoder(nn.Module):
         return self.weight.detach()
 
     def extra_repr(self) -> str:
+        encoder = self.encoder_activation_name
+        if encoder == "shrink":
+            encoder = f"shrink({self.shrink_threshold:g})"
         return (f"{self.n_visible} -> {self.n_hidden}, tied={self.tied}, "
-                f"encoder={self.encoder_activation_name}, decoder={self.decoder_activation_name}")
+                f"encoder={encoder}, decoder={self.decoder_activation_name}")
 
 
 class StackedAutoencoder(nn.Module):
@@ -77,6 +101,10 @@ class StackedAutoencoder(nn.Module):
                 raise ValueError(f"layer sizes do not chain: {below.n_hidden} hidden units feed "
                                  f"a layer that expects {above.n_visible} inputs")
         self.layers = nn.ModuleList(layers)
+
+    def pre_activation(self, x: torch.Tensor) -> torch.Tensor:
+        """The top layer's pre-activation, given the codes of the layers below it."""
+        return self.layers[-1].pre_activation(self.encode(x, len(self.layers) - 1))
 
     def encode(self, x: torch.Tensor, depth: int | None = None) -> torch.Tensor:
         """The code after the first `depth` layers (all of them by default)."""
@@ -92,6 +120,59 @@ class StackedAutoencoder(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
+    def filters(self) -> torch.Tensor:
+        """The first layer's filters (those in input space)."""
+        return self.layers[0].filters()
 
-def _uniform(shape: tuple[int, int], bound: float, generator: torch.Generator | None) -> torch.Tensor:
-    return (torch.rand(shape, generator=generator) * 2 - 1) * bound
+
+class ConvolutionalAutoencoder(nn.Module):
+    """A one-layer convolutional autoencoder: h = f(conv(x, W) + b) with `n_maps` maps of
+    `kernel_size`^2 filters ('same' padding), x^ = conv_transpose(h, W') + b' (linear).
+
+    Inputs are flat rows of image_shape = (channels, H, W) or (H, W) pixels; codes are flat
+    rows of n_maps x H x W units, so the losses and measures of the dense models apply.
+    Weights are drawn uniformly from +-sqrt(6 / ((channels + n_maps) kernel_size^2)).
+    """
+
+    def __init__(self, image_shape: tuple[int, ...], n_maps: int, kernel_size: int, encoder_activation: str, *,
+                 shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD, generator: torch.Generator | None = None):
+        super().__init__()
+        if kernel_size % 2 != 1 or n_maps < 1:
+            raise ValueError(f"need an odd kernel_size and n_maps >= 1, got {kernel_size} and {n_maps}")
+        self.image_shape = tuple(image_shape) if len(image_shape) == 3 else (1, *image_shape)
+        channels = self.image_shape[0]
+        self.encoder_activation_name = encoder_activation
+        self.shrink_threshold = shrink_threshold
+        self.encoder_activation = activation(encoder_activation, shrink_threshold=shrink_threshold)
+        bound = math.sqrt(6 / (channels + n_maps) / kernel_size ** 2)
+        shape = (n_maps, channels, kernel_size, kernel_size)
+        self.weight = nn.Parameter((torch.rand(shape, generator=generator) * 2 - 1) * bound)
+        self.decoder_weight = nn.Parameter((torch.rand(shape, generator=generator) * 2 - 1) * bound)
+        self.hidden_bias = nn.Parameter(torch.zeros(n_maps))
+        self.visible_bias = nn.Parameter(torch.zeros(channels))
+        self.padding = kernel_size // 2
+
+    def pre_activation(self, x: torch.Tensor) -> torch.Tensor:
+        """conv(x, W) + b: [batch, n_maps, H, W]."""
+        images = x.reshape(len(x), *self.image_shape)
+        return nn.functional.conv2d(images, self.weight, self.hidden_bias, padding=self.padding)
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder_activation(self.pre_activation(x)).flatten(1)
+
+    def decode(self, h: torch.Tensor) -> torch.Tensor:
+        maps = h.reshape(len(h), self.weight.shape[0], *self.image_shape[1:])
+        images = nn.functional.conv_transpose2d(maps, self.decoder_weight, self.visible_bias, padding=self.padding)
+        return images.flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def filters(self) -> torch.Tensor:
+        """One flattened kernel (channels x k x k) per feature map."""
+        return self.weight.detach().flatten(1)
+
+
+def _uniform(shape: tuple[int, int], bound: float, generator: torch.Generator | None,
+             dtype: torch.dtype = torch.float32) -> torch.Tensor:
+    return (torch.rand(shape, generator=generator, dtype=dtype) * 2 - 1) * bound

@@ -24,11 +24,9 @@ Perturbed inputs are not clipped to the pixel range, so ||d|| is exactly epsilon
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
-
-from aelib.metrics import fit_linear_probe  # noqa: F401  (the probe scored under perturbation)
 
 Map = Callable[[torch.Tensor], torch.Tensor]
 

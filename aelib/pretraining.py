@@ -25,7 +25,6 @@ random (seeded) split from the 70,000 official MNIST images instead.
 from __future__ import annotations
 
 import copy
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,8 +34,8 @@ from torch import nn
 
 from aelib.contractive import contractive_penalty
 from aelib.corruption import masking_noise
-from aelib.data import load_dataset
-from aelib.losses import cross_entropy
+from aelib.data import load_dataset, random_split
+from aelib.losses import reconstruction_cross_entropy
 from aelib.models import Autoencoder, StackedAutoencoder
 from aelib.training import evaluate, train
 
@@ -63,11 +62,7 @@ def mnist_basic_split(images: torch.Tensor, labels: torch.Tensor, sizes: tuple[i
     """A seeded random split of `images` into disjoint training, validation and test parts
     of the given sizes (MNIST-basic: 10,000 / 2,000 / 50,000; Larochelle et al. 2007)."""
     n_train, n_valid, n_test = sizes
-    if min(sizes) < 1 or sum(sizes) > len(images):
-        raise ValueError(f"split sizes {sizes} need {sum(sizes)} images, there are {len(images)}")
-    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))
-    train_index, valid_index, test_index = order[:n_train], order[n_train:n_train + n_valid], \
-        order[n_train + n_valid:n_train + n_valid + n_test]
+    train_index, valid_index, test_index = random_split(len(images), sizes, seed=seed)
     description = (f"a random split (seed {seed}) of {len(images):,} images: {n_train:,} training, "
                    f"{n_valid:,} validation, {n_test:,} test")
     return Split(images[train_index], labels[train_index], images[valid_index], labels[valid_index],
@@ -100,7 +95,7 @@ def layer_loss(layer: Autoencoder, *, noise: float = 0.0, contraction: float = 0
     when 0), plus contraction * ||J_f(x)||_F^2 (Rifai et al. 2011, eq. 2) when > 0."""
     def loss(x: torch.Tensor) -> torch.Tensor:
         corrupted = masking_noise(x, noise, generator) if noise > 0 else x
-        reconstruction = cross_entropy(layer.decoder_pre_activation(layer.encode(corrupted)), x)
+        reconstruction = reconstruction_cross_entropy(layer, x, corrupted)
         if contraction > 0:
             reconstruction = reconstruction + contraction * contractive_penalty(layer, x)
         return reconstruction
@@ -182,8 +177,8 @@ def fine_tune(classifier: DeepClassifier, train_images: torch.Tensor, train_labe
     early stopping on the validation error: stop after `patience` epochs without a new best
     (or at `max_epochs`) and restore the weights of the best epoch (the first one on a tie).
 
-    Returns one row per epoch: epoch, train_loss (nats), valid_error, seconds, and
-    is_best (the epoch whose weights were kept). The test set plays no part here.
+    Returns one row per epoch: epoch, train_loss (nats), seconds (of training), valid_error,
+    and is_best (the epoch whose weights were kept). The test set plays no part here.
     """
     generator = torch.Generator().manual_seed(seed)
     optimizer = torch.optim.SGD(classifier.parameters(), lr=learning_rate)
@@ -191,22 +186,22 @@ def fine_tune(classifier: DeepClassifier, train_images: torch.Tensor, train_labe
     def loss(x, y):
         return F.cross_entropy(classifier(x), y)
 
-    history, best_error, best_state, since_best = [], float("inf"), None, 0
-    for epoch in range(1, max_epochs + 1):
-        started = time.perf_counter()
+    best = {"error": float("inf"), "state": None, "epochs_since": 0}
+
+    def early_stopping(row: dict) -> bool:
+        row["valid_error"] = classification_error(classifier, valid_images, valid_labels)
+        row["is_best"] = False
         classifier.train()
-        row = train(loss, optimizer, (train_images, train_labels), epochs=1, batch_size=batch_size,
-                    generator=generator, progress=False, description="fine-tuning")[0]
-        valid_error = classification_error(classifier, valid_images, valid_labels)
-        history.append({"epoch": epoch, "train_loss": row["train_loss"], "valid_error": valid_error,
-                        "seconds": time.perf_counter() - started, "is_best": False})
-        if valid_error < best_error:
-            best_error, best_state, since_best = valid_error, copy.deepcopy(classifier.state_dict()), 0
-        else:
-            since_best += 1
-            if since_best >= patience:
-                break
-    classifier.load_state_dict(best_state)
+        if row["valid_error"] < best["error"]:
+            best.update(error=row["valid_error"], state=copy.deepcopy(classifier.state_dict()), epochs_since=0)
+            return False
+        best["epochs_since"] += 1
+        return best["epochs_since"] >= patience
+
+    classifier.train()
+    history = train(loss, optimizer, (train_images, train_labels), epochs=max_epochs, batch_size=batch_size,
+                    generator=generator, on_epoch_end=early_stopping, progress=False, description="fine-tuning")
+    classifier.load_state_dict(best["state"])
     best_epoch = int(np.argmin([row["valid_error"] for row in history]))
     history[best_epoch]["is_best"] = True
     return history

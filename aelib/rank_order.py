@@ -19,7 +19,7 @@ as the paper's method section and the author's reference code describe it, in ou
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -159,8 +159,12 @@ class RankOrderedAutoencoder(nn.Module):
         self.weight = nn.Parameter(torch.randn((n_hidden, n_visible), generator=generator) * std)
         self.hidden_bias = nn.Parameter(torch.zeros(n_hidden))
 
+    def pre_activation(self, x: torch.Tensor) -> torch.Tensor:
+        """W x + b, the input of the TReLU units."""
+        return x @ self.weight.T + self.hidden_bias
+
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return trelu(x @ self.weight.T + self.hidden_bias, self.threshold)
+        return trelu(self.pre_activation(x), self.threshold)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return z @ self.weight

@@ -23,35 +23,20 @@ Closed forms used here (sec. 2.1):
     saturated_linear  f(z) = clip(z, 0, 1)                 f_c(z) = min(relu(z), relu(1 - z))
 For relu and shrink, the paper's f_c is the encoder's own activity magnitude |f(z)|:
 the SATAE with them is a sparse (L1-on-activity) autoencoder.
+
+Both measures of saturation live here: `saturated_fraction` (pre-activation in a flat
+region of a piecewise-linear unit) and `sigmoid_saturated_fraction` (Rifai et al.'s
+h < 0.05 or h > 0.95 for sigmoid units).
 """
 
 from __future__ import annotations
 
-import math
-from typing import Callable
-
 import torch
 
-from aelib.activations import saturated_linear
-from aelib.models import Autoencoder
+from aelib.activations import DEFAULT_SHRINK_THRESHOLD
+from aelib.models import Autoencoder, glorot_init_bound
 
 SATURATING_ACTIVATIONS = ("relu", "shrink", "saturated_linear")
-DEFAULT_SHRINK_THRESHOLD = 0.5
-
-
-def shrink(z: torch.Tensor, threshold: float = DEFAULT_SHRINK_THRESHOLD) -> torch.Tensor:
-    """The shrinkage (soft-threshold) unit: sign(z) max(|z| - lambda, 0), flat on [-lambda, lambda]."""
-    return torch.sign(z) * torch.relu(z.abs() - threshold)
-
-
-def encoder_activation(name: str, shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD) -> Callable:
-    """The activation f called `name` (one of SATURATING_ACTIVATIONS)."""
-    _check(name, shrink_threshold)
-    if name == "relu":
-        return torch.relu
-    if name == "shrink":
-        return lambda z: shrink(z, shrink_threshold)
-    return saturated_linear
 
 
 def complementary_function(z: torch.Tensor, activation: str,
@@ -85,71 +70,25 @@ def saturated_fraction(pre_activation: torch.Tensor, activation: str,
     return saturated.flatten(1).float().mean(dim=1)
 
 
+def sigmoid_saturated_fraction(h: torch.Tensor, low: float = 0.05, high: float = 0.95) -> torch.Tensor:
+    """Per example, the fraction of sigmoid units with h_j < low or h_j > high: the sigmoid's flat
+    tails, where its derivative h(1 - h) is below 0.0475 (Rifai et al. 2011, sec. 5.3)."""
+    if not 0 <= low < high <= 1:
+        raise ValueError(f"need 0 <= low < high <= 1, got {low!r} and {high!r}")
+    return ((h < low) | (h > high)).flatten(1).float().mean(dim=1)
+
+
 def saturating_autoencoder(n_visible: int, n_hidden: int, activation: str, *,
                            shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD, tied: bool = True,
-                           generator: torch.Generator | None = None) -> Autoencoder:
+                           init_bound: float | None = None, generator: torch.Generator | None = None) -> Autoencoder:
     """A one-hidden-layer autoencoder h = f(W x + b), x^ = W' h + b' (linear decoder, as
-    in the paper's sec. 3) with encoder f one of SATURATING_ACTIVATIONS.
-
-    aelib.activations has no shrink unit yet, so the encoder activation is set here.
-    Weights are drawn uniformly from +-sqrt(6 / (n_visible + n_hidden)) (Glorot), the
-    range for units without the sigmoid's flat slope.
-    """
-    model = Autoencoder(n_visible, n_hidden, tied=tied, encoder_activation="linear",
-                        decoder_activation="linear", generator=generator)
-    model.encoder_activation = encoder_activation(activation, shrink_threshold)
-    model.encoder_activation_name = activation if activation != "shrink" else f"shrink({shrink_threshold:g})"
-    with torch.no_grad():  # Autoencoder draws from +-4 sqrt(6/(n_v+n_h)), the sigmoid range
-        model.weight.div_(4)
-        if model.decoder_weight is not None:
-            model.decoder_weight.div_(4)
-    return model
-
-
-class ConvolutionalAutoencoder(torch.nn.Module):
-    """A one-layer convolutional autoencoder: h = f(conv(x, W) + b) with `n_maps` maps of
-    `kernel_size`^2 filters ('same' padding), x^ = conv_transpose(h, W') + b' (linear).
-
-    `pre_activation`, `encode`, `decode` and `filters` mirror aelib.models.Autoencoder,
-    so the saturation penalty and the perturbation measures take either model.
-    Inputs are flat rows of image_shape = (channels, H, W) or (H, W) pixels.
-    """
-
-    def __init__(self, image_shape: tuple[int, ...], n_maps: int, kernel_size: int, activation: str, *,
-                 shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD, generator: torch.Generator | None = None):
-        super().__init__()
-        if kernel_size % 2 != 1 or n_maps < 1:
-            raise ValueError(f"need an odd kernel_size and n_maps >= 1, got {kernel_size} and {n_maps}")
-        self.image_shape = tuple(image_shape) if len(image_shape) == 3 else (1, *image_shape)
-        channels = self.image_shape[0]
-        self.encoder_activation_name = activation
-        self.encoder_activation = encoder_activation(activation, shrink_threshold)
-        bound = math.sqrt(6 / (channels + n_maps) / kernel_size ** 2)
-        shape = (n_maps, channels, kernel_size, kernel_size)
-        self.weight = torch.nn.Parameter((torch.rand(shape, generator=generator) * 2 - 1) * bound)
-        self.decoder_weight = torch.nn.Parameter((torch.rand(shape, generator=generator) * 2 - 1) * bound)
-        self.hidden_bias = torch.nn.Parameter(torch.zeros(n_maps))
-        self.visible_bias = torch.nn.Parameter(torch.zeros(channels))
-        self.padding = kernel_size // 2
-
-    def pre_activation(self, x: torch.Tensor) -> torch.Tensor:
-        images = x.reshape(len(x), *self.image_shape)
-        return torch.nn.functional.conv2d(images, self.weight, self.hidden_bias, padding=self.padding)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder_activation(self.pre_activation(x)).flatten(1)
-
-    def decode(self, h: torch.Tensor) -> torch.Tensor:
-        maps = h.reshape(len(h), self.weight.shape[0], *self.image_shape[1:])
-        images = torch.nn.functional.conv_transpose2d(maps, self.decoder_weight, self.visible_bias,
-                                                      padding=self.padding)
-        return images.flatten(1)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
-
-    def filters(self) -> torch.Tensor:
-        return self.weight.detach().flatten(1)
+    in the paper's sec. 3) with encoder f one of SATURATING_ACTIVATIONS. Weights are drawn
+    uniformly from +-init_bound, by default Glorot's range for units without the sigmoid's
+    flat slope."""
+    _check(activation, shrink_threshold)
+    bound = glorot_init_bound(n_visible, n_hidden) if init_bound is None else init_bound
+    return Autoencoder(n_visible, n_hidden, tied=tied, encoder_activation=activation, decoder_activation="linear",
+                       init_bound=bound, shrink_threshold=shrink_threshold, generator=generator)
 
 
 def _check(activation: str, shrink_threshold: float) -> None:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import scipy.optimize
@@ -29,7 +29,8 @@ import torch
 
 from aelib.losses import squared_error
 from aelib.models import Autoencoder
-from aelib.sparsity import kl_sparsity, l1_activity, weight_decay
+from aelib.regularizers import weight_decay
+from aelib.sparsity import kl_sparsity, l1_activity
 
 
 def sparse_autoencoder(n_visible: int, n_hidden: int, generator: torch.Generator | None = None,
@@ -37,12 +38,8 @@ def sparse_autoencoder(n_visible: int, n_hidden: int, generator: torch.Generator
     """An untied sigmoid autoencoder initialised as the CS294A exercise does
     (initializeParameters.m): weights uniform in +-r, r = sqrt(6 / (n_visible + n_hidden + 1)),
     biases 0. Float64 by default, as the exercise's MATLAB."""
-    model = Autoencoder(n_visible, n_hidden, tied=False, generator=generator).to(dtype)
-    bound = math.sqrt(6 / (n_visible + n_hidden + 1))
-    with torch.no_grad():
-        for weight in (model.weight, model.decoder_weight):
-            weight.copy_((torch.rand(weight.shape, generator=generator, dtype=dtype) * 2 - 1) * bound)
-    return model
+    return Autoencoder(n_visible, n_hidden, tied=False, init_bound=math.sqrt(6 / (n_visible + n_hidden + 1)),
+                       dtype=dtype, generator=generator)
 
 
 def _check_model(model: Autoencoder) -> None:

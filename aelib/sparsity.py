@@ -1,14 +1,13 @@
-"""Sparsity and weight penalties of the sparse autoencoder (Ng, CS294A lecture notes).
+"""Sparsity penalties of the sparse autoencoder (Ng, CS294A lecture notes).
 
 Each takes the hidden activations h (one row per example, one column per hidden
-unit) or the weight matrices and returns a scalar that is added to the
-reconstruction error. The notation is the notes': a^(2) = h, rho the target mean
-activation, rho_hat_j the mean activation of hidden unit j over the m examples.
+unit) and returns a scalar that is added to the reconstruction error; weight decay,
+the notes' other penalty, is in aelib.regularizers. The notation is the notes':
+a^(2) = h, rho the target mean activation, rho_hat_j the mean activation of hidden
+unit j over the m examples.
 """
 
 from __future__ import annotations
-
-from typing import Iterable
 
 import torch
 
@@ -39,9 +38,3 @@ def l1_activity(h: torch.Tensor) -> torch.Tensor:
     """sum_i |h_i| per example, averaged over the batch: the L1 activity penalty of
     E = L(x, g(f(x))) + lambda * sum_i |h_i| (lambda is applied by the caller)."""
     return h.abs().sum(dim=1).mean()
-
-
-def weight_decay(weights: Iterable[torch.Tensor], lam: float) -> torch.Tensor:
-    """(lambda / 2) sum_l sum_ij (W_ij^(l))^2 over the weight matrices only, not the biases
-    (CS294A notes, sec. 2, the second term of J(W, b))."""
-    return lam / 2 * sum(w.pow(2).sum() for w in weights)

@@ -1,8 +1,10 @@
 """A minibatch training loop that knows no model.
 
-It takes an optimizer (which holds the parameters), a loss closure and tensors. The
-data stay on their device as whole tensors; each epoch draws a permutation and
-indexes minibatches out of it, so there is no per-example Python work.
+It takes an optimizer (which holds the parameters), a loss closure and tensors (or a
+function giving each epoch its own tensors). The data stay on their device as whole
+tensors; each epoch draws a permutation and indexes minibatches out of it, so there is
+no per-example Python work. A per-epoch callback (`on_epoch_end`) carries what a study
+does between epochs: a learning-rate schedule, extra measurements, early stopping.
 """
 
 from __future__ import annotations
@@ -10,22 +12,25 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 from tqdm import tqdm
 
 LossFn = Callable[..., torch.Tensor]
+Data = torch.Tensor | Sequence[torch.Tensor]
+EpochCallback = Callable[[dict], bool | None]
 
 
 class NonFiniteLossError(FloatingPointError):
     """The loss became NaN or infinite; training stopped at the end of that epoch."""
 
 
-def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.Tensor | Sequence[torch.Tensor], *,
-          epochs: int, batch_size: int, test_data: torch.Tensor | Sequence[torch.Tensor] | None = None,
+def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | Callable[[int], Data], *,
+          epochs: int, batch_size: int, test_data: Data | None = None,
           test_loss_fn: LossFn | None = None, generator: torch.Generator | None = None,
+          on_epoch_end: EpochCallback | None = None,
           checkpoint_path: str | os.PathLike | None = None, progress: bool = True,
           description: str = "training", autocast_dtype: torch.dtype | None = None) -> list[dict]:
     """Minimise `loss_fn` by minibatch steps of `optimizer`; return one row per epoch.
@@ -37,10 +42,17 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.T
     corruption) must come from `generator` or the global torch RNG: both are saved
     in checkpoints, so a resumed run repeats an uninterrupted one exactly.
 
+    `train_data` may instead be a function of the epoch number (1, 2, ...) that returns
+    that epoch's tensors (e.g. fresh random patches of the training images).
+
     Each row: epoch, train_loss (mean over the epoch's batches, weighted by size),
     test_loss (test_loss_fn, default loss_fn, on test_data without gradients) and
-    seconds. With `checkpoint_path`, the state is saved after every epoch and an
-    existing checkpoint is resumed. The progress bar honours TQDM_DISABLE.
+    seconds. `on_epoch_end(row)` is then called: it may add entries to the row (e.g. a
+    held-out loss), change the optimizer's learning rate, and return True to stop after
+    this epoch (early stopping). With `checkpoint_path`, the state is saved after every
+    epoch (after the callback) and an existing checkpoint is resumed; a resumed run
+    repeats an uninterrupted one exactly when per-epoch data and the callback depend on
+    the epoch number and the saved state only. The progress bar honours TQDM_DISABLE.
 
     The losses are checked for NaN and infinity once per epoch, on their sum, so that
     no batch waits for the device: a non-finite loss raises NonFiniteLossError at the
@@ -50,24 +62,25 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.T
     torch.autocast in that dtype; evaluation stays in float32. None (the default)
     leaves the arithmetic untouched.
     """
-    train_data = _as_tuple(train_data)
-    test_data = _as_tuple(test_data) if test_data is not None else None
     if epochs < 0 or batch_size < 1:
         raise ValueError(f"need epochs >= 0 and batch_size >= 1, got {epochs} and {batch_size}")
-    n = len(train_data[0])
-    if n == 0 or any(len(t) != n for t in train_data):
-        raise ValueError("train_data must be non-empty tensors with the same number of rows")
     parameters = [p for group in optimizer.param_groups for p in group["params"]]
     device = parameters[0].device
-    train_data = tuple(t.to(device) for t in train_data)
-    test_data = tuple(t.to(device) for t in test_data) if test_data is not None else None
+    data_for_epoch = train_data if callable(train_data) else None
+    if data_for_epoch is None:
+        train_data = _checked_data(train_data, device)
+    test_data = tuple(t.to(device) for t in _as_tuple(test_data)) if test_data is not None else None
     generator = generator if generator is not None else torch.Generator().manual_seed(0)
 
     history: list[dict] = []
+    stopped = False
     checkpoint = Path(checkpoint_path) if checkpoint_path is not None else None
-    fingerprint = {"n": n, "batch_size": batch_size, "shapes": [tuple(p.shape) for p in parameters]}
+    fingerprint = {"n": None if data_for_epoch else len(train_data[0]), "batch_size": batch_size,
+                   "shapes": [tuple(p.shape) for p in parameters]}
     if checkpoint is not None and checkpoint.exists():
-        history = _load_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator)
+        history, stopped = _load_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator)
+    if stopped:  # the callback had stopped the run that wrote the checkpoint
+        return history
 
     autocast = (torch.autocast(device.type, dtype=autocast_dtype) if autocast_dtype is not None
                 else contextlib.nullcontext())
@@ -75,6 +88,9 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.T
     bar = tqdm(range(len(history), epochs), desc=description, initial=len(history), total=epochs, **quiet)
     for epoch in bar:
         started = time.perf_counter()
+        if data_for_epoch is not None:
+            train_data = _checked_data(data_for_epoch(epoch + 1), device)
+        n = len(train_data[0])
         order = torch.randperm(n, generator=generator).to(device)
         loss_sum = torch.zeros((), device=device)
         batch_losses = []  # kept on the device; read only if the epoch's sum is not finite
@@ -93,11 +109,23 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.T
             row["test_loss"] = evaluate(test_loss_fn or loss_fn, test_data)
         row["seconds"] = time.perf_counter() - started
         history.append(row)
+        stopped = bool(on_epoch_end(row)) if on_epoch_end is not None else False
         bar.set_postfix({k: f"{sum(v) / len(v) if isinstance(v, list) else v:.4g}"
                          for k, v in row.items() if k.endswith("loss")})
         if checkpoint is not None:
-            _save_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator, history)
+            _save_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator, history, stopped)
+        if stopped:
+            break
+    bar.close()
     return history
+
+
+def _checked_data(data: Data, device: torch.device) -> tuple[torch.Tensor, ...]:
+    data = _as_tuple(data)
+    n = len(data[0])
+    if n == 0 or any(len(t) != n for t in data):
+        raise ValueError("train_data must be non-empty tensors with the same number of rows")
+    return tuple(t.to(device) for t in data)
 
 
 def _raise_non_finite(batch_losses: list[torch.Tensor], description: str, epoch: int):
@@ -133,7 +161,7 @@ def _as_tuple(data) -> tuple[torch.Tensor, ...]:
     return (data,) if isinstance(data, torch.Tensor) else tuple(data)
 
 
-def _save_checkpoint(path: Path, fingerprint, parameters, optimizer, generator, history) -> None:
+def _save_checkpoint(path: Path, fingerprint, parameters, optimizer, generator, history, stopped) -> None:
     state = {
         "fingerprint": fingerprint,
         "parameters": [p.detach().cpu().clone() for p in parameters],
@@ -142,6 +170,7 @@ def _save_checkpoint(path: Path, fingerprint, parameters, optimizer, generator, 
         "torch_rng": torch.get_rng_state(),
         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
         "history": history,
+        "stopped": stopped,
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".partial")
@@ -149,7 +178,7 @@ def _save_checkpoint(path: Path, fingerprint, parameters, optimizer, generator, 
     os.replace(partial, path)  # an interrupted save never replaces a good checkpoint
 
 
-def _load_checkpoint(path: Path, fingerprint, parameters, optimizer, generator) -> list[dict]:
+def _load_checkpoint(path: Path, fingerprint, parameters, optimizer, generator) -> tuple[list[dict], bool]:
     state = torch.load(path, weights_only=False)
     if state["fingerprint"] != fingerprint:
         raise ValueError(f"checkpoint {path} was written by a different run ({state['fingerprint']}, "
@@ -162,4 +191,4 @@ def _load_checkpoint(path: Path, fingerprint, parameters, optimizer, generator) 
     torch.set_rng_state(state["torch_rng"])
     if state["cuda_rng"] is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda_rng"])
-    return state["history"]
+    return state["history"], state.get("stopped", False)

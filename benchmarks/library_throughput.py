@@ -10,23 +10,20 @@ warm-up epoch). With `compile`, the loss closure is wrapped in torch.compile fir
 from __future__ import annotations
 
 import torch
+from machine_limit import DAE, RANK_ORDERED, VAE_EXAMPLE, VAE_PAPER, Shape
 
-from aelib.corruption import masking_noise
-from aelib.losses import cross_entropy
 from aelib.models import Autoencoder
 from aelib.rank_order import RankOrderedAutoencoder
+from aelib.regularizers import training_loss
 from aelib.training import train
 from aelib.vae import VAE, binarize, elbo
-from machine_limit import DAE, RANK_ORDERED, VAE_EXAMPLE, VAE_PAPER, Shape
 
 
 def dae_workload():
     model = Autoencoder(784, 500, tied=True, generator=torch.Generator().manual_seed(0))
     noise = torch.Generator().manual_seed(1)
 
-    def loss(x):
-        return cross_entropy(model.decoder_pre_activation(model.encode(masking_noise(x, 0.25, noise))), x)
-    return loss, torch.optim.SGD(model.parameters(), lr=0.1)
+    return training_loss("denoising", model, 0.25, generator=noise), torch.optim.SGD(model.parameters(), lr=0.1)
 
 
 def vae_example_workload():

@@ -31,8 +31,8 @@ from vae_peer import compare  # noqa: E402
 
 from aelib.data import load_dataset  # noqa: E402
 from aelib.patches import random_patches  # noqa: E402
-from aelib.reproducibility import package_versions  # noqa: E402
-from aelib.results import project_root, write_json_atomic  # noqa: E402
+from aelib.pipeline.reproducibility import package_versions  # noqa: E402
+from aelib.pipeline.results import project_root, write_json_atomic  # noqa: E402
 
 ROOT = project_root(Path(__file__).resolve().parent)
 # (full run, --quick) settings

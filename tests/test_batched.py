@@ -73,7 +73,7 @@ def test_a_shared_batch_gives_each_model_its_own_code():
 
 
 def test_a_saturating_alpha_sweep_keeps_its_units_and_ends_as_if_trained_alone():
-    """Notebook 03's sweep: shrink units (not in aelib.activations), a penalty weight per model."""
+    """Notebook 03's sweep: shrink units with their threshold, a penalty weight per model."""
     from aelib.losses import squared_error
     from aelib.saturation import saturating_autoencoder, saturation_penalty
     initial = saturating_autoencoder(20, 7, "shrink", shrink_threshold=0.3, generator=torch.Generator().manual_seed(3))
@@ -93,8 +93,8 @@ def test_a_saturating_alpha_sweep_keeps_its_units_and_ends_as_if_trained_alone()
     run(sweep, lambda z: torch.stack([saturation_penalty(z[k], "shrink", a, 0.3) for k, a in enumerate(alphas)]))
     together = sweep.unstack()
     for k, a in enumerate(alphas):
-        alone = run(copy.deepcopy(initial), lambda z: saturation_penalty(z, "shrink", a, 0.3))
-        assert together[k].encoder_activation_name == "shrink(0.3)"
+        alone = run(copy.deepcopy(initial), lambda z, a=a: saturation_penalty(z, "shrink", a, 0.3))
+        assert together[k].encoder_activation_name == "shrink" and together[k].shrink_threshold == 0.3
         assert torch.allclose(together[k].encode(DATA), alone.encode(DATA), atol=1e-5)
         assert torch.allclose(together[k].weight, alone.weight, atol=1e-5)
     assert not torch.allclose(together[0].weight, together[1].weight)

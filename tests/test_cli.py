@@ -4,7 +4,7 @@ import nbformat
 import papermill
 import pytest
 
-from aelib import cli
+from aelib.pipeline import cli
 
 
 @pytest.fixture

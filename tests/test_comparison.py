@@ -1,29 +1,8 @@
 import math
 
 import pytest
-import torch
 
-from aelib.comparison import (select_setting, sigmoid_saturated_fraction, smallest_at_matched_error,
-                              summarize_over_seeds)
-
-
-def test_sigmoid_saturated_fraction_counts_both_tails():
-    h = torch.tensor([[0.01, 0.5, 0.97, 0.05], [0.2, 0.3, 0.4, 0.999]])
-    # 0.05 itself is not below 0.05: the comparison is strict, as in the definition
-    assert sigmoid_saturated_fraction(h).tolist() == [0.5, 0.25]
-
-
-def test_sigmoid_saturated_fraction_matches_derivative_threshold():
-    torch.manual_seed(0)
-    h = torch.sigmoid(3 * torch.randn(50, 40, dtype=torch.float64))
-    slope = h * (1 - h)
-    reference = (slope < 0.05 * 0.95).double().mean(dim=1)  # h(1-h) < 0.0475 <=> h outside [0.05, 0.95]
-    assert torch.allclose(sigmoid_saturated_fraction(h).double(), reference)
-
-
-def test_sigmoid_saturated_fraction_rejects_bad_bounds():
-    with pytest.raises(ValueError):
-        sigmoid_saturated_fraction(torch.zeros(2, 2), low=0.9, high=0.1)
+from aelib.comparison import select_setting, smallest_at_matched_error, summarize_over_seeds
 
 
 def test_select_setting_picks_best_and_breaks_ties_by_order():

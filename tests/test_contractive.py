@@ -3,8 +3,13 @@
 import pytest
 import torch
 
-from aelib.contractive import (autograd_jacobian_norm_squared, contractive_penalty, encoder_jacobian,
-                               jacobian_singular_values, sigmoid_jacobian_norm_squared)
+from aelib.contractive import (
+    autograd_jacobian_norm_squared,
+    contractive_penalty,
+    encoder_jacobian,
+    jacobian_singular_values,
+    sigmoid_jacobian_norm_squared,
+)
 from aelib.models import Autoencoder, StackedAutoencoder
 
 

@@ -314,3 +314,16 @@ def test_label_outside_0_to_9_is_refused(tmp_path, monkeypatch):
     write_cifar_bin(tmp_path, batches, monkeypatch)
     with pytest.raises(ValueError, match="labels outside 0-9"):
         load_dataset("cifar10-train-split", data_dir=tmp_path, download=False)
+
+
+def test_random_split_cuts_disjoint_parts_of_one_seeded_permutation():
+    parts = data.random_split(50, [10, 5, 20], seed=3)
+    assert [len(p) for p in parts] == [10, 5, 20]
+    assert len(torch.cat(parts).unique()) == 35
+    order = torch.randperm(50, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(parts[1], order[10:15])
+    assert torch.equal(data.random_split(50, [10], seed=3)[0], parts[0])
+    with pytest.raises(ValueError, match="need 60 examples, there are 50"):
+        data.random_split(50, [30, 30], seed=0)
+    with pytest.raises(ValueError, match="positive integers"):
+        data.random_split(50, [0, 5], seed=0)

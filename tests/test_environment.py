@@ -1,10 +1,11 @@
 """The set-up files agree with each other, so pyproject.toml stays the one list of dependencies."""
 
 import re
-import tomllib
 from pathlib import Path
 
+import tomllib
 import yaml
+from packaging.specifiers import SpecifierSet
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,7 +25,18 @@ def test_environment_yml_installs_this_package_with_the_pinned_versions_only():
     python = next(d for d in conda if d.startswith("python"))
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     minor = python.split("=")[1]
-    assert f">={minor}" in requires, f"environment.yml pins python {minor}, pyproject requires {requires}"
+    assert SpecifierSet(requires).contains(minor), f"environment.yml pins python {minor}, pyproject requires {requires}"
+
+
+def test_the_package_admits_the_pythons_and_torch_versions_a_gpu_server_has():
+    """The exact pins live in constraints.txt (this machine); the package's own metadata must not
+    refuse a supported Python or an existing CUDA build of torch."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for python in ("3.10", "3.11", "3.12", "3.13"):
+        assert SpecifierSet(project["requires-python"]).contains(python)
+    torch_requirement = next(d for d in project["dependencies"] if re.split("[=<>]", d)[0] == "torch")
+    for version in ("2.4.0", "2.6.0+cu124", "2.13.0"):
+        assert SpecifierSet(torch_requirement.removeprefix("torch")).contains(version, prereleases=True)
 
 
 def test_every_dependency_is_pinned_and_torch_is_the_cpu_build_on_disk():
@@ -35,4 +47,3 @@ def test_every_dependency_is_pinned_and_torch_is_the_cpu_build_on_disk():
         name = re.split("[=<>\\[ ]", requirement)[0].lower()
         assert name in pinned, f"{name} is a dependency in pyproject.toml but has no pin in constraints.txt"
     assert pins()["torch"] == "2.13.0"
-    assert "torch==2.13.0" in project["dependencies"]

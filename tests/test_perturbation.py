@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aelib.perturbation import (fit_linear_probe, pgd_perturbations, random_perturbations,
-                                random_search_perturbations, sensitivity_ratio)
+from aelib.metrics import fit_linear_probe
+from aelib.perturbation import pgd_perturbations, random_perturbations, random_search_perturbations, sensitivity_ratio
 
 
 @pytest.fixture

@@ -3,8 +3,15 @@ import torch
 
 import aelib.pretraining as pretraining
 from aelib.losses import cross_entropy
-from aelib.pretraining import (classification_error, classifier_from_stack, fine_tune,
-                               greedy_layerwise_pretraining, layer_loss, mnist_basic_split, new_stack)
+from aelib.pretraining import (
+    classification_error,
+    classifier_from_stack,
+    fine_tune,
+    greedy_layerwise_pretraining,
+    layer_loss,
+    mnist_basic_split,
+    new_stack,
+)
 
 
 def _toy_digits(n=300, d=16, seed=0):

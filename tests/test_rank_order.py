@@ -9,8 +9,15 @@ import pytest
 import torch
 
 from aelib.patches import extract_patches, random_patches
-from aelib.rank_order import (RankOrderedAutoencoder, active_fraction, hoyer_sparsity, rank_ordered_loss,
-                              rank_ordered_loss_gram, top_k_reconstruction_error, trelu)
+from aelib.rank_order import (
+    RankOrderedAutoencoder,
+    active_fraction,
+    hoyer_sparsity,
+    rank_ordered_loss,
+    rank_ordered_loss_gram,
+    top_k_reconstruction_error,
+    trelu,
+)
 
 
 def _trelu_input_gradient(u: list[float], g: list[float], threshold: float = 0.0) -> list[float]:

@@ -1,4 +1,4 @@
-"""Tests for aelib.report: the report is built from a results folder alone."""
+"""Tests for aelib.pipeline.report: the report is built from a results folder alone."""
 
 import json
 import re
@@ -11,9 +11,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-import aelib.results  # noqa: E402
-
-from aelib import report  # noqa: E402
+import aelib.pipeline.results  # noqa: E402
+from aelib.pipeline import report  # noqa: E402
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -155,7 +154,7 @@ def test_interrupted_write_keeps_previous_report(results, tmp_path, monkeypatch)
     def disk_full(descriptor):
         raise OSError("disk full")
 
-    monkeypatch.setattr(aelib.results.os, "fsync", disk_full)  # fails after half the writing
+    monkeypatch.setattr(aelib.pipeline.results.os, "fsync", disk_full)  # fails after half the writing
     with pytest.raises(OSError, match="disk full"):
         report.build_report(results, report_dir)
     assert (report_dir / "README.md").read_text() == before

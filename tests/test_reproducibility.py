@@ -3,7 +3,7 @@ import subprocess
 import pytest
 import torch
 
-from aelib.reproducibility import Provenance, git_state, resolve_device, seed_everything
+from aelib.pipeline.reproducibility import Provenance, git_state, resolve_device, seed_everything
 
 
 def test_seeding_makes_torch_draws_repeat():

@@ -7,8 +7,8 @@ import torch
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from aelib import results
-from aelib.results import StudyRecord, study_dir, write_json_atomic
+from aelib.pipeline import results
+from aelib.pipeline.results import StudyRecord, study_dir, write_json_atomic
 
 
 def test_profiles_write_to_separate_places(tmp_path):

@@ -6,9 +6,16 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aelib.saturation import (SATURATING_ACTIVATIONS, ConvolutionalAutoencoder, complementary_function,
-                              encoder_activation, saturated_fraction, saturating_autoencoder,
-                              saturation_penalty, shrink)
+from aelib.activations import activation, shrink
+from aelib.models import Autoencoder, ConvolutionalAutoencoder
+from aelib.saturation import (
+    SATURATING_ACTIVATIONS,
+    complementary_function,
+    saturated_fraction,
+    saturating_autoencoder,
+    saturation_penalty,
+    sigmoid_saturated_fraction,
+)
 
 THRESHOLD = 0.7
 # A float64 grid over [-3, 3] that avoids the kinks (0, 1, +-lambda) by an offset.
@@ -23,7 +30,7 @@ def derivative(function, z):
 
 @pytest.mark.parametrize("name", SATURATING_ACTIVATIONS)
 def test_complementary_function_is_zero_exactly_where_the_derivative_is(name):
-    f = encoder_activation(name, THRESHOLD)
+    f = activation(name, shrink_threshold=THRESHOLD)
     f_c = complementary_function(GRID, name, THRESHOLD)
     flat = derivative(f, GRID) == 0
     assert flat.any() and (~flat).any()
@@ -33,7 +40,7 @@ def test_complementary_function_is_zero_exactly_where_the_derivative_is(name):
 
 @pytest.mark.parametrize("name", SATURATING_ACTIVATIONS)
 def test_complementary_function_has_slope_plus_or_minus_one_off_the_flat_regions(name):
-    f = encoder_activation(name, THRESHOLD)
+    f = activation(name, shrink_threshold=THRESHOLD)
     slope = derivative(lambda z: complementary_function(z, name, THRESHOLD), GRID)
     flat = derivative(f, GRID) == 0
     assert torch.equal(slope[flat], torch.zeros_like(slope[flat]))
@@ -47,7 +54,7 @@ def test_complementary_function_has_slope_plus_or_minus_one_off_the_flat_regions
 @pytest.mark.parametrize("name", SATURATING_ACTIVATIONS)
 def test_complementary_function_is_the_distance_to_the_nearest_flat_point(name):
     fine = torch.linspace(-6, 6, 12001, dtype=torch.float64)  # step 1e-3, holds the kinks exactly
-    flat_points = fine[derivative(encoder_activation(name, THRESHOLD), fine) == 0]
+    flat_points = fine[derivative(activation(name, shrink_threshold=THRESHOLD), fine) == 0]
     z = GRID[::10]
     distance = (z[:, None] - flat_points[None, :]).abs().min(dim=1).values
     assert torch.allclose(complementary_function(z, name, THRESHOLD), distance, atol=2e-3)
@@ -111,3 +118,31 @@ def test_convolutional_decoder_is_the_adjoint_of_the_encoder_convolution():
     assert conv_x.shape == (2, 3 * 42)
     assert torch.allclose((conv_x * h).sum(), (x * model.decode(h)).sum())
     assert model(x).shape == x.shape and model.filters().shape == (3, 9)
+
+
+def test_sigmoid_saturated_fraction_counts_both_tails():
+    h = torch.tensor([[0.01, 0.5, 0.97, 0.05], [0.2, 0.3, 0.4, 0.999]])
+    # 0.05 itself is not below 0.05: the comparison is strict, as in the definition
+    assert sigmoid_saturated_fraction(h).tolist() == [0.5, 0.25]
+
+
+def test_sigmoid_saturated_fraction_matches_derivative_threshold():
+    torch.manual_seed(0)
+    h = torch.sigmoid(3 * torch.randn(50, 40, dtype=torch.float64))
+    slope = h * (1 - h)
+    reference = (slope < 0.05 * 0.95).double().mean(dim=1)  # h(1-h) < 0.0475 <=> h outside [0.05, 0.95]
+    assert torch.allclose(sigmoid_saturated_fraction(h).double(), reference)
+
+
+def test_sigmoid_saturated_fraction_rejects_bad_bounds():
+    with pytest.raises(ValueError):
+        sigmoid_saturated_fraction(torch.zeros(2, 2), low=0.9, high=0.1)
+
+
+def test_saturating_autoencoder_draws_glorot_weights_without_patching():
+    """The saturating model's initial weights are the sigmoid model's divided by 4, bit for bit,
+    drawn at construction (init_bound) rather than rescaled afterwards."""
+    saturating = saturating_autoencoder(30, 7, "relu", generator=torch.Generator().manual_seed(2))
+    sigmoid = Autoencoder(30, 7, generator=torch.Generator().manual_seed(2))
+    assert torch.equal(saturating.weight, sigmoid.weight / 4)
+    assert saturating.decoder_activation_name == "linear"

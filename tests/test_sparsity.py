@@ -8,10 +8,19 @@ import math
 import pytest
 import torch
 
-from aelib.sparse_autoencoder import (autograd_gradient, cs294a_gradient, cs294a_objective, flatten,
-                                      l1_objective, minimise_lbfgs, numerical_gradient, relative_difference,
-                                      sparse_autoencoder)
-from aelib.sparsity import kl_sparsity, l1_activity, mean_activation, weight_decay
+from aelib.regularizers import weight_decay
+from aelib.sparse_autoencoder import (
+    autograd_gradient,
+    cs294a_gradient,
+    cs294a_objective,
+    flatten,
+    l1_objective,
+    minimise_lbfgs,
+    numerical_gradient,
+    relative_difference,
+    sparse_autoencoder,
+)
+from aelib.sparsity import kl_sparsity, l1_activity, mean_activation
 
 
 def test_kl_sparsity_matches_a_two_line_reference():
@@ -104,3 +113,13 @@ def test_lbfgs_with_the_hand_gradient_lowers_the_objective_and_approaches_rho():
     assert info["final_cost"] == pytest.approx(cs294a_objective(model, x, **settings).item(), rel=1e-10)
     assert len(info["costs"]) == info["iterations"]
     assert abs(mean_activation(model.encode(x)).mean().item() - 0.05) < 0.02
+
+
+def test_the_exercise_initialisation_is_drawn_at_construction_in_float64():
+    """initializeParameters.m: W uniform in +-sqrt(6 / (n_visible + n_hidden + 1)), drawn once, in float64."""
+    model = sparse_autoencoder(8, 5, torch.Generator().manual_seed(4))
+    bound = math.sqrt(6 / (8 + 5 + 1))
+    generator = torch.Generator().manual_seed(4)
+    expected = (torch.rand((5, 8), generator=generator, dtype=torch.float64) * 2 - 1) * bound
+    assert model.weight.dtype == torch.float64 and torch.equal(model.weight, expected)
+    assert model.decoder_weight.abs().max() <= bound and model.hidden_bias.dtype == torch.float64

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from aelib.corruption import masking_noise
-from aelib.losses import cross_entropy
+from aelib.losses import reconstruction_cross_entropy
 from aelib.models import Autoencoder
 from aelib.training import NonFiniteLossError, evaluate, train
 
@@ -13,7 +13,7 @@ def setup(seed=0):
     generator = torch.Generator().manual_seed(seed + 1)
 
     def loss(x):
-        return cross_entropy(model.decoder_pre_activation(model.encode(masking_noise(x, 0.3, generator))), x)
+        return reconstruction_cross_entropy(model, x, masking_noise(x, 0.3, generator))
 
     return model, torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9), loss, generator
 
@@ -122,3 +122,46 @@ def test_bad_arguments_are_refused():
         train(lambda x: x.sum(), optimizer, torch.ones(4, 1), epochs=1, batch_size=0)
     with pytest.raises(ValueError, match="same number of rows"):
         train(lambda x, y: x.sum(), optimizer, (torch.ones(4, 1), torch.ones(3)), epochs=1, batch_size=2)
+
+
+def test_per_epoch_data_and_a_callback_equal_a_loop_of_one_epoch_calls():
+    """The hook replaces a caller's own loop: fresh data each epoch, then a learning-rate step."""
+    fresh = [torch.rand(20 + epoch, 12, generator=torch.Generator().manual_seed(epoch)) for epoch in range(4)]
+
+    model, optimizer, loss, generator = setup()
+    looped = []
+    for epoch in range(4):
+        looped.append(train(loss, optimizer, fresh[epoch], epochs=1, batch_size=8, generator=generator,
+                            progress=False)[0])
+        for group in optimizer.param_groups:
+            group["lr"] *= 0.5
+    looped_weights = model.weight.detach().clone()
+
+    model, optimizer, loss, generator = setup()
+    seen = []
+
+    def halve_the_step(row):
+        seen.append(row["epoch"])
+        for group in optimizer.param_groups:
+            group["lr"] *= 0.5
+        row["learning_rate"] = optimizer.param_groups[0]["lr"]
+
+    hooked = train(loss, optimizer, lambda epoch: fresh[epoch - 1], epochs=4, batch_size=8, generator=generator,
+                   on_epoch_end=halve_the_step, progress=False)
+    assert seen == [1, 2, 3, 4]
+    assert torch.equal(model.weight, looped_weights)
+    assert [row["train_loss"] for row in hooked] == [row["train_loss"] for row in looped]
+    assert hooked[-1]["learning_rate"] == 0.1 * 0.5 ** 4
+
+
+def test_a_callback_stops_training_and_a_resumed_stopped_run_stays_stopped(tmp_path):
+    model, optimizer, loss, generator = setup()
+    checkpoint = tmp_path / "run.pt"
+    stop_after_two = lambda row: row["epoch"] == 2  # noqa: E731
+    history = train(loss, optimizer, DATA, epochs=10, batch_size=8, generator=generator,
+                    on_epoch_end=stop_after_two, checkpoint_path=checkpoint, progress=False)
+    assert [row["epoch"] for row in history] == [1, 2]
+    weights = model.weight.detach().clone()
+    again = train(loss, optimizer, DATA, epochs=10, batch_size=8, generator=generator,
+                  on_epoch_end=stop_after_two, checkpoint_path=checkpoint, progress=False)
+    assert again == history and torch.equal(model.weight, weights)

@@ -9,9 +9,16 @@ import torch
 from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 
 from aelib.training import NonFiniteLossError, train
-from aelib.vae import (VAE, bernoulli_log_likelihood, binarize, bounded_log_variance, elbo,
-                       gaussian_kl_to_standard_normal, gaussian_log_density,
-                       importance_weighted_log_likelihood)
+from aelib.vae import (
+    VAE,
+    bernoulli_log_likelihood,
+    binarize,
+    bounded_log_variance,
+    elbo,
+    gaussian_kl_to_standard_normal,
+    gaussian_log_density,
+    importance_weighted_log_likelihood,
+)
 
 
 def test_analytic_kl_matches_monte_carlo_estimate_in_float64():

@@ -5,7 +5,7 @@ Each raises ValueError naming the parameter, the value given and what is allowed
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 
 def require_positive_int(name: str, value) -> None:

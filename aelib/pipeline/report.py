@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from aelib.results import write_text_atomic
+from aelib.pipeline.results import write_text_atomic
 
 REQUIRED_KEYS = ("study", "claims", "provenance")
 HOLDS_MARKER = {True: "yes", False: "NO", None: "not evaluated"}

@@ -3,6 +3,7 @@
     python -m aelib list
     python -m aelib reproduce [STUDY ...] --profile quick|full [-p NAME VALUE ...]
     python -m aelib report [--profile quick|full]
+    python -m aelib notebooks [STUDY ...]          re-execute notebooks in place, strip run metadata
     python -m aelib data fetch mnist cifar10 [--data-dir DIR]
 
 Every argument is checked before any notebook runs.
@@ -20,7 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from aelib.results import PROFILES, project_root, report_dir, study_dir
+from aelib.pipeline.notebooks import execute_in_place, strip_run_metadata
+from aelib.pipeline.results import PROFILES, project_root, report_dir, study_dir
 
 # Set by the command line itself, never through -p.
 RESERVED_PARAMETERS = ("profile", "output_dir")
@@ -122,14 +124,26 @@ def reproduce(names: list[str], profile: str, overrides: dict, build: bool = Tru
             print(f"   {study} failed; its partial output is in {staging}; {final} is unchanged",
                   file=sys.stderr)
             raise
+        executed = staging / f"{study}.ipynb"
+        if executed.exists():
+            strip_run_metadata(executed)
         _replace_folder(staging, final)
         print(f"   done in {time.monotonic() - started:.0f} s", flush=True)
     if build:
         report(profile)
 
 
+def refresh_notebooks(names: list[str]) -> None:
+    """Re-execute the chosen notebooks (default: all) in place with their quick defaults, storing
+    the outputs that nbval compares, without per-run metadata."""
+    root = project_root()
+    for study in resolve_studies(names, root):
+        print(f"== {study}: executing notebooks/{study}.ipynb in place", flush=True)
+        execute_in_place(studies(root)[study])
+
+
 def report(profile: str) -> None:
-    from aelib.report import build_report
+    from aelib.pipeline.report import build_report
 
     root = project_root()
     written = build_report(study_dir("x", profile, root).parent, report_dir(profile, root))
@@ -179,6 +193,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                      help="override a notebook parameter (VALUE is YAML: 3, 0.5, [0, 0.25])")
     run.add_argument("--no-report", action="store_true", help="do not rebuild the report afterwards")
+    refresh = commands.add_parser("notebooks", help="re-execute notebooks in place (quick defaults) and strip "
+                                  "their run metadata, so that nbval compares fresh outputs")
+    refresh.add_argument("studies", nargs="*", help="study names or numbers (default: all)")
     rep = commands.add_parser("report", help="build report/ from results/")
     rep.add_argument("--profile", choices=PROFILES, default="full")
     data = commands.add_parser("data", help="data sets")
@@ -197,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         elif arguments.command == "reproduce":
             reproduce(arguments.studies, arguments.profile, parse_overrides(arguments.parameter),
                       build=not arguments.no_report)
+        elif arguments.command == "notebooks":
+            refresh_notebooks(arguments.studies)
         elif arguments.command == "report":
             report(arguments.profile)
         elif arguments.command == "data":

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aelib.reproducibility import Provenance
+from aelib.pipeline.reproducibility import Provenance
 
 PROFILES = ("quick", "full")
 
