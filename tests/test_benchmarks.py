@@ -46,3 +46,10 @@ def test_the_peer_dataset_gives_float_images_in_the_unit_interval():
     image, label = RawMNIST(images, [7, 8, 9])[1]
     assert image.dtype == torch.float32 and image.shape == (1, 2, 2) and label == 8
     assert torch.equal(image, torch.tensor([[[0.0, 1.0], [0.2, 0.4]]]))
+
+
+def test_the_rule_benchmark_projects_the_full_profile_from_its_speed():
+    from rank_ordered_rule import FULL_PROFILE_PATCHES, rule_speed
+    speed = rule_speed(torch.rand(400, 147, generator=torch.Generator().manual_seed(0)) * 0.9, epochs=1)
+    assert speed["patches_per_second"] > 0
+    assert speed["projected_full_profile_seconds"] == pytest.approx(FULL_PROFILE_PATCHES / speed["patches_per_second"])
