@@ -2,11 +2,14 @@
 #   make reproduce   run every study in the quick profile and build report/quick/
 #   make test        unit tests and the notebooks' regression tests (nbval)
 # Paper scale: make reproduce PROFILE=full   (writes results/ and report/, the committed record)
+# Seeds and cores: make reproduce SEEDS="0 1 2" CORES=2
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PROFILE ?= quick
+CORES ?= 1
+SEEDS ?=
 # Data folder: $AELIB_DATA_DIR when set, else ../shared/data beside the checkout when it exists
 # (how CI provides the official files offline), else the user cache, downloading what is missing.
 export AELIB_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
@@ -28,8 +31,9 @@ lint: install
 test: install
 	$(PY) -m pytest
 
+# The studies as a workflow: only what changed reruns, a failed study stops no other (see README).
 reproduce: install
-	$(PY) -m aelib reproduce --profile $(PROFILE)
+	$(PY) -m aelib reproduce --profile $(PROFILE) --cores $(CORES) $(if $(SEEDS),--seeds $(SEEDS))
 
 report: install
 	$(PY) -m aelib report --profile $(PROFILE)

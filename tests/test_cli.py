@@ -12,7 +12,7 @@ def project(tmp_path, monkeypatch):
     """A tiny checkout with one study whose parameters are epochs (int) and rate (float)."""
     (tmp_path / "pyproject.toml").write_text('[project]\nname = "aelib"\n')
     notebook = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell('profile = "quick"\nepochs = 2\nrate = 0.1\nsteps = 2 ** 3\noutput_dir = None',
+        nbformat.v4.new_code_cell('profile = "quick"\nepochs = 2\nrate = 0.1\nsteps = 2 ** 3\nseed = 0\noutput_dir = None',
                                   metadata={"tags": ["parameters"]})])
     notebook.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
     (tmp_path / "notebooks").mkdir()
@@ -71,28 +71,35 @@ def test_study_names_by_number_stem_or_name(project):
 
 
 def test_full_profile_reads_its_yaml_and_overrides_win(project, capsys, executed):
-    assert run(capsys, "reproduce", "01", "--profile", "full", "-p", "rate", "1")[0] == 0
-    assert executed[0]["epochs"] == 20 and executed[0]["rate"] == 1 and executed[0]["profile"] == "full"
-    assert json.loads((project / "results" / "01_toy_study" / "metrics.json").read_text()) == {"epochs": 20}
-    assert run(capsys, "reproduce", "01")[0] == 0
-    assert (project / "results" / "quick" / "01_toy_study" / "metrics.json").exists()
+    assert cli.check_run(["01"], "full", {"rate": 1}, None, project) == {"01_toy_study": {"epochs": 20, "rate": 1}}
+    assert cli.check_run(["01"], "quick", {}, [0, 2], project) == {"01_toy_study": {}}
+    cli.run_notebook("01_toy_study", "full", {"epochs": 20}, project / "results" / "01_toy_study", project)
+    assert executed[0]["epochs"] == 20 and executed[0]["profile"] == "full"
     assert json.loads((project / "results" / "01_toy_study" / "metrics.json").read_text()) == {"epochs": 20}
 
 
 def test_a_failed_run_leaves_the_record_untouched(project, capsys, executed, monkeypatch):
-    assert run(capsys, "reproduce", "01", "--profile", "full")[0] == 0
+    record = project / "results" / "01_toy_study"
+    cli.run_notebook("01_toy_study", "full", {"epochs": 20}, record, project)
 
     def crash(*args, **kwargs):
         raise papermill.PapermillExecutionError(0, 1, "", "ValueError", "boom", [])
 
     monkeypatch.setattr(papermill, "execute_notebook", crash)
     with pytest.raises(papermill.PapermillExecutionError):
-        cli.main(["reproduce", "01", "--profile", "full"])
-    record = project / "results" / "01_toy_study"
+        cli.run_notebook("01_toy_study", "full", {"epochs": 3}, record, project)
     assert json.loads((record / "metrics.json").read_text()) == {"epochs": 20}
     assert "unchanged" in capsys.readouterr().err
 
 
-def test_a_default_that_is_an_expression_takes_any_value(project, capsys, executed):
-    assert run(capsys, "reproduce", "01", "-p", "steps", "[1, 2]")[0] == 0
-    assert executed[0]["steps"] == [1, 2]
+def test_a_default_that_is_an_expression_takes_any_value(project):
+    assert cli.check_run(["01"], "quick", {"steps": [1, 2]}, None, project)["01_toy_study"]["steps"] == [1, 2]
+
+
+def test_a_study_without_a_seed_parameter_is_refused(project, capsys):
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        'profile = "quick"\noutput_dir = None', metadata={"tags": ["parameters"]})])
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    nbformat.write(notebook, project / "notebooks" / "01_toy_study.ipynb")
+    code, err = run(capsys, "reproduce", "01", "--dry-run")
+    assert code == 2 and "has no seed parameter" in err

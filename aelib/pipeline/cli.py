@@ -1,7 +1,8 @@
 """Command line: run the studies' notebooks with papermill, build the report, fetch data.
 
     python -m aelib list
-    python -m aelib reproduce [STUDY ...] --profile quick|full [-p NAME VALUE ...]
+    python -m aelib reproduce [STUDY ...] --profile quick|full [-p NAME VALUE ...] [--seeds 0 1 2]
+                              [--cores N] [--executor slurm] [--force] [--dry-run]
     python -m aelib report [--profile quick|full]
     python -m aelib notebooks [STUDY ...]          re-execute notebooks in place, strip run metadata
     python -m aelib data fetch mnist cifar10 [--data-dir DIR]
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
 import shutil
 import sys
@@ -22,7 +24,7 @@ from pathlib import Path
 import yaml
 
 from aelib.pipeline.notebooks import execute_in_place, strip_run_metadata
-from aelib.pipeline.results import PROFILES, project_root, report_dir, study_dir
+from aelib.pipeline.results import PROFILES, project_root, report_dir, study_dir, write_json_atomic
 
 # Set by the command line itself, never through -p.
 RESERVED_PARAMETERS = ("profile", "output_dir")
@@ -76,12 +78,17 @@ def parse_overrides(pairs: list[list[str]]) -> dict:
     return overrides
 
 
+def papermill_parameters(notebook: Path) -> dict:
+    """The notebook's parameters as papermill reads them: name -> default, type and help."""
+    import papermill
+
+    return papermill.inspect_notebook(str(notebook))
+
+
 def check_parameters(notebook: Path, parameters: dict) -> None:
     """Each parameter must exist in the notebook's parameters cell, with a value of the
     default's type (an int is accepted for a float)."""
-    import papermill
-
-    declared = papermill.inspect_notebook(str(notebook))
+    declared = papermill_parameters(notebook)
     for name, value in parameters.items():
         if name not in declared:
             raise UsageError(f"{notebook.stem} has no parameter {name!r}; its parameters are: "
@@ -97,40 +104,107 @@ def check_parameters(notebook: Path, parameters: dict) -> None:
                              f"{type(default).__name__} (default {default!r}), got {value!r}")
 
 
-def reproduce(names: list[str], profile: str, overrides: dict, build: bool = True) -> None:
+def check_run(names: list[str], profile: str, overrides: dict, seeds: list[int] | None,
+              root: Path) -> dict[str, dict]:
+    """Every argument checked before anything runs: study -> its parameters (profile and overrides)."""
+    chosen = resolve_studies(names, root)
+    if seeds is not None and (not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds)):
+        raise UsageError(f"--seeds takes distinct non-negative integers, got {seeds}")
+    if overrides.get("seed") is not None and seeds is not None:
+        raise UsageError("give the seed with --seeds, not with -p seed")
+    runs = {}
+    for study in chosen:
+        parameters = {**profile_parameters(study, profile, root), **overrides}
+        check_parameters(studies(root)[study], parameters)
+        if "seed" not in papermill_parameters(studies(root)[study]):
+            raise UsageError(f"{study} has no seed parameter: the workflow needs one in its parameters cell")
+        runs[study] = parameters
+    return runs
+
+
+def reproduce(names: list[str], profile: str, overrides: dict, *, seeds: list[int] | None = None,
+              cores: int = 1, executor: str | None = None, workflow_profile: str | None = None,
+              force: bool = False, dry_run: bool = False, build: bool = True) -> int:
+    """Run the chosen studies as a workflow (aelib.pipeline.workflow): only what changed, every
+    study even if another fails, each seed; then the report. Returns the exit status."""
+    from aelib.pipeline import workflow
+
+    if cores < 1:
+        raise UsageError(f"--cores takes a positive integer, got {cores}")
+    root = project_root()
+    runs = check_run(names, profile, overrides, seeds, root)
+    jobs = len(runs) * (len(seeds) if seeds else 1)
+    config_path = root / workflow.STATE / "workflow" / f"config-{profile}.json"
+    config = workflow.write_config(config_path, studies=list(runs), profile=profile, seeds=seeds, parameters=runs,
+                                   threads_per_job=max(1, cores // min(jobs, cores)), root=root)
+    status = workflow.run_snakemake(config_path, root, cores=cores, dry_run=dry_run, force=force,
+                                    executor=executor, workflow_profile=workflow_profile,
+                                    targets=None if build else [str(workflow.stamp_path(profile, study, seed))
+                                                                for study in runs for seed in config["seeds"][study]])
+    if dry_run:
+        return 0 if status == 0 else 1
+    failed = [job for job in workflow.outcomes(config, root) if job.failure]
+    if failed:
+        print(f"\n{len(failed)} of {jobs} run(s) failed; their records are unchanged:", file=sys.stderr)
+        for job in failed:
+            print(f"  {job.study} (seed {job.seed}): {job.failure['reason']}\n      log: {job.failure['log']}",
+                  file=sys.stderr)
+        if build and len(failed) < jobs:
+            report(profile)  # the report job waits for every study: build it from the runs that finished
+        return 1
+    return 0 if status == 0 else 1
+
+
+def run_notebook(study: str, profile: str, parameters: dict, final: Path, root: Path) -> None:
+    """Execute one study's notebook into a staging folder beside `final`, and swap it into place
+    only when it finishes: an interrupted or failed run leaves the record as it was."""
     import papermill
 
+    notebook = studies(root)[study]
+    staging = final.with_name(final.name + ".running")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    print(f"== {study} ({profile} profile) -> {final.relative_to(root)}", flush=True)
+    started = time.monotonic()
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(staging / f"{study}.ipynb"), cwd=str(notebook.parent),
+            parameters={**parameters, "profile": profile, "output_dir": str(staging)},
+            kernel_name="python3", progress_bar=False)
+    except BaseException:
+        print(f"   {study} failed; its partial output is in {staging}; {final} is unchanged", file=sys.stderr)
+        raise
+    executed = staging / f"{study}.ipynb"
+    if executed.exists():
+        strip_run_metadata(executed)
+    _replace_folder(staging, final)
+    print(f"   done in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def run_study(study: str, profile: str, seed: int, threads: int, parameters: dict, stamp: Path) -> int:
+    """One workflow job (called by workflow/Snakefile): the notebook at `seed`, recorded in the
+    seed's folder; writes `stamp` when done, or the reason beside it when it fails."""
+    from aelib.pipeline import workflow
+
     root = project_root()
-    chosen = resolve_studies(names, root)
-    runs = []
-    for study in chosen:  # check everything before running anything
-        notebook = studies(root)[study]
-        parameters = {**profile_parameters(study, profile, root), **overrides}
-        check_parameters(notebook, parameters)
-        runs.append((study, notebook, parameters))
-    for study, notebook, parameters in runs:
-        final = study_dir(study, profile, root)
-        staging = final.with_name(final.name + ".running")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        print(f"== {study} ({profile} profile) -> {final.relative_to(root)}", flush=True)
-        started = time.monotonic()
-        try:
-            papermill.execute_notebook(
-                str(notebook), str(staging / f"{study}.ipynb"), cwd=str(notebook.parent),
-                parameters={**parameters, "profile": profile, "output_dir": str(staging)},
-                kernel_name="python3", progress_bar=False)
-        except BaseException:
-            print(f"   {study} failed; its partial output is in {staging}; {final} is unchanged",
-                  file=sys.stderr)
-            raise
-        executed = staging / f"{study}.ipynb"
-        if executed.exists():
-            strip_run_metadata(executed)
-        _replace_folder(staging, final)
-        print(f"   done in {time.monotonic() - started:.0f} s", flush=True)
-    if build:
-        report(profile)
+    notebook = studies(root)[study]
+    parameters = {**parameters, "seed": seed}
+    if "threads" in workflow.parameter_names(notebook) and "threads" not in parameters:
+        parameters["threads"] = threads
+    os.environ.update({name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")})
+    final = workflow.seed_record_dir(study, profile, seed, workflow.default_seed(notebook), root)
+    failure = workflow.failure_path(stamp)
+    failure.unlink(missing_ok=True)
+    try:
+        run_notebook(study, profile, parameters, final, root)
+    except Exception as error:
+        log = workflow.log_path(profile, study, seed)
+        write_json_atomic(failure, {"reason": workflow.failure_reason(error), "log": str(log)})
+        print(workflow.failure_reason(error), file=sys.stderr)
+        return 1
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.touch()
+    return 0
 
 
 def refresh_notebooks(names: list[str]) -> None:
@@ -193,6 +267,23 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                      help="override a notebook parameter (VALUE is YAML: 3, 0.5, [0, 0.25])")
     run.add_argument("--no-report", action="store_true", help="do not rebuild the report afterwards")
+    run.add_argument("--seeds", nargs="+", type=int, metavar="SEED",
+                     help="run each study at each seed (default: the notebook's own seed); seed n of a study "
+                          "is recorded in results/<study>.seed-n/ beside the default seed's folder")
+    run.add_argument("--cores", type=int, default=1, help="run independent studies side by side on N cores, "
+                     "each with its share of threads (default 1)")
+    run.add_argument("--executor", help="a Snakemake executor plugin that you installed, e.g. slurm")
+    run.add_argument("--workflow-profile", help="a Snakemake profile folder (resources, queue, ...), e.g. "
+                     "workflow/profiles/slurm")
+    run.add_argument("--force", action="store_true", help="rerun the chosen studies even if nothing changed")
+    run.add_argument("--dry-run", action="store_true", help="list what would run and why, run nothing")
+    job = commands.add_parser("run-study", help="one job of the workflow (used by workflow/Snakefile)")
+    job.add_argument("study")
+    job.add_argument("--profile", choices=PROFILES, required=True)
+    job.add_argument("--seed", type=int, required=True)
+    job.add_argument("--threads", type=int, default=1)
+    job.add_argument("--parameters", default="{}", help="the study's parameters as JSON")
+    job.add_argument("--stamp", type=Path, required=True, help="written when the run is recorded")
     refresh = commands.add_parser("notebooks", help="re-execute notebooks in place (quick defaults) and strip "
                                   "their run metadata, so that nbval compares fresh outputs")
     refresh.add_argument("studies", nargs="*", help="study names or numbers (default: all)")
@@ -212,8 +303,13 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "list":
             list_studies()
         elif arguments.command == "reproduce":
-            reproduce(arguments.studies, arguments.profile, parse_overrides(arguments.parameter),
-                      build=not arguments.no_report)
+            return reproduce(arguments.studies, arguments.profile, parse_overrides(arguments.parameter),
+                             seeds=arguments.seeds, cores=arguments.cores, executor=arguments.executor,
+                             workflow_profile=arguments.workflow_profile, force=arguments.force,
+                             dry_run=arguments.dry_run, build=not arguments.no_report)
+        elif arguments.command == "run-study":
+            return run_study(arguments.study, arguments.profile, arguments.seed, arguments.threads,
+                             json.loads(arguments.parameters), arguments.stamp)
         elif arguments.command == "notebooks":
             refresh_notebooks(arguments.studies)
         elif arguments.command == "report":
