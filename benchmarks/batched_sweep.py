@@ -8,6 +8,7 @@ aelib.batched.BatchedAutoencoder with one optimizer:
     mm per model a Python loop of K ordinary matrix products inside the one step
     vmap         torch.func.vmap of a single model's forward over the stacked weights
 Each variant's final weights are compared with the sequential runs' (max abs difference).
+Everything runs on one device (the CPU by default); on CUDA each timing is synchronised.
 """
 
 from __future__ import annotations
@@ -26,16 +27,16 @@ from aelib.models import Autoencoder
 LEVELS = (0.0, 0.1, 0.25, 0.5)
 
 
-def _batches(data: torch.Tensor, steps: int) -> list[torch.Tensor]:
+def _batches(data: torch.Tensor, steps: int, device: torch.device) -> list[torch.Tensor]:
     generator = torch.Generator().manual_seed(0)
-    return [data[torch.randint(len(data), (DAE.batch,), generator=generator)] for _ in range(steps)]
+    return [data[torch.randint(len(data), (DAE.batch,), generator=generator)].to(device) for _ in range(steps)]
 
 
 def sequential(initial: Autoencoder, batches: list[torch.Tensor]) -> list[torch.Tensor]:
     weights = []
     for fraction in LEVELS:
         model = copy.deepcopy(initial)
-        noise = torch.Generator().manual_seed(1)
+        noise = torch.Generator(device=initial.weight.device).manual_seed(1)
         optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
         for x in batches:
             loss = reconstruction_cross_entropy(model, x, masking_noise(x, fraction, noise))
@@ -71,8 +72,9 @@ VARIANTS = {"bmm": _bmm_logits, "mm per model": _mm_logits, "vmap": _vmap_logits
 
 
 def together(initial: Autoencoder, batches: list[torch.Tensor], logits) -> list[torch.Tensor]:
+    device = initial.weight.device
     sweep = BatchedAutoencoder([copy.deepcopy(initial) for _ in LEVELS])
-    levels, noise = torch.tensor(LEVELS), torch.Generator().manual_seed(1)
+    levels, noise = torch.tensor(LEVELS, device=device), torch.Generator(device=device).manual_seed(1)
     optimizer = torch.optim.SGD(sweep.parameters(), lr=0.1)
     for x in batches:
         loss = cross_entropy(logits(sweep, masking_noise(x, levels, noise)), x)
@@ -82,19 +84,20 @@ def together(initial: Autoencoder, batches: list[torch.Tensor], logits) -> list[
     return list(sweep.weight.detach())
 
 
-def sweep_speedups(images: torch.Tensor, steps: int, repeats: int) -> dict:
-    """Images/s of the sequential runs and of each batched variant; speedups; equality."""
-    initial = Autoencoder(784, 500, tied=True, generator=torch.Generator().manual_seed(0))
-    batches = _batches(images, steps)
+def sweep_speedups(images: torch.Tensor, steps: int, repeats: int, device: torch.device | str = "cpu") -> dict:
+    """Images/s of the sequential runs and of each batched variant on `device`; speedups; equality."""
+    device = torch.device(device)
+    initial = Autoencoder(784, 500, tied=True, generator=torch.Generator().manual_seed(0)).to(device)
+    batches = _batches(images, steps, device)
     reference = sequential(initial, batches)
     images_seen = steps * DAE.batch * len(LEVELS)
     rows = [{"variant": "4 sequential runs", "images_per_second":
-             images_seen / best_seconds(lambda: sequential(initial, batches), repeats),
+             images_seen / best_seconds(lambda: sequential(initial, batches), repeats, device),
              "max_weight_difference": 0.0}]
     for name, logits in VARIANTS.items():
         final = together(initial, batches, logits)
         difference = max((a - b).abs().max().item() for a, b in zip(final, reference))
-        seconds = best_seconds(lambda logits=logits: together(initial, batches, logits), repeats)
+        seconds = best_seconds(lambda logits=logits: together(initial, batches, logits), repeats, device)
         rows.append({"variant": f"batched K=4, {name}", "images_per_second": images_seen / seconds,
                      "max_weight_difference": difference})
     for row in rows:

@@ -161,11 +161,11 @@ def test_interrupted_write_keeps_previous_report(results, tmp_path, monkeypatch)
     assert sorted(p.name for p in report_dir.iterdir()) == ["README.md", "report.html", "tables"]
 
 
-def write_benchmark(root: Path) -> Path:
+def write_benchmark(root: Path, **measurements) -> Path:
     """A benchmark result beside the results folder: one target met, one not, one table."""
     path = root / "benchmarks" / "results.json"
-    path.parent.mkdir(parents=True)
-    path.write_text(json.dumps({
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({**measurements,
         "profile": "full", "started": "2026-11-23T16:00:00+00:00", "threads": 2, "platform": "Linux",
         "targets": [{"target": "VAE epoch vs peer", "required": ">= 1.5x", "measured": "1.83x", "met": True},
                     {"target": "K=4 sweep <b>", "required": ">= 2x", "measured": "0.74x", "met": False}],
@@ -196,4 +196,82 @@ def test_no_performance_section_without_a_benchmark_and_a_broken_one_is_named(re
     assert "Performance" not in (tmp_path / "report" / "README.md").read_text()
     write_benchmark(tmp_path).write_text("{not json")
     with pytest.raises(ValueError, match=r"benchmarks/results.json: not valid JSON"):
+        report.build_report(results, tmp_path / "report")
+
+
+DAE, VAE = "DAE 784-500 tied, batch 20", "VAE 784-500-20, batch 100"
+
+
+def write_gpu_check(root: Path) -> Path:
+    """A GPU check beside the results folder: two models in two precisions, a sweep, three studies."""
+    path = root / "benchmarks" / "gpu" / "gpu_check.json"
+    path.parent.mkdir(parents=True)
+    throughput = [{"model": model, "precision": precision, "examples_per_second": rate, "epoch_seconds": 60000 / rate,
+                   "speedup_over_float32": rate / float32, "held_out_loss_float32": loss}
+                  for model, float32, rows in ((DAE, 100000.0, ((100000.0, 70.25), (150000.0, 70.5))),
+                                               (VAE, 200000.0, ((200000.0, 101.0), (300000.0, 101.25))))
+                  for precision, (rate, loss) in zip(("float32", "bf16 autocast"), rows)]
+    path.write_text(json.dumps({
+        "smoke": False, "complete": True, "started": "2026-12-01T10:00:00+00:00", "seconds": 412.0,
+        "device": {"type": "cuda", "name": "NVIDIA H200", "torch": "2.6.0+cu124", "cuda": "12.4"},
+        "commit": {"git_commit": "0123456789abcdef" * 2, "git_dirty": False},
+        "throughput": {"rows": throughput, "seconds": 20.0},
+        "batched_sweep": {"rows": [{"variant": "4 sequential runs", "images_per_second": 50000.0, "speedup": 1.0,
+                                    "max_weight_difference": 0.0},
+                                   {"variant": "batched K=4, bmm", "images_per_second": 200000.0, "speedup": 4.0,
+                                    "max_weight_difference": 2e-07}], "seconds": 5.0},
+        "studies": {"rows": [
+            {"study": "01_denoising_filters", "status": "ok", "claims": 4, "same": True, "differing": [], "seconds": 30.0},
+            {"study": "03_saturating", "status": "ok", "claims": 7, "same": False, "seconds": 20.0,
+             "differing": [{"id": "worst_case_falls", "cpu": False, "device": True}]},
+            {"study": "05_vae", "status": "failed", "error": "RuntimeError: <b>CUDA</b> out of memory (In [7])",
+             "seconds": 3.0}], "seconds": 300.0},
+    }))
+    return path
+
+
+def table_rows(section: str, title: str) -> list[list[str]]:
+    """The body rows of the Markdown table under `### title` in `section`."""
+    table = section.split(f"### {title}", 1)[1].split("###", 1)[0]
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()
+            if line.startswith("|")][2:]
+
+
+def test_the_gpu_check_is_shown_beside_the_cpu_figures(results, tmp_path):
+    write_benchmark(tmp_path, throughput=[{"model": DAE, "torch_compile": False, "examples_per_second": 20000.0},
+                                          {"model": DAE, "torch_compile": True, "examples_per_second": 1.0}],
+                    batched_sweep={"rows": [{"variant": "batched K=4, bmm", "images_per_second": 18000.0,
+                                             "speedup": 0.91}]})
+    report.build_report(results, tmp_path / "report")
+    cpu_only = (tmp_path / "report" / "README.md").read_text()
+    write_gpu_check(tmp_path)
+    report.build_report(results, tmp_path / "report")
+    readme = (tmp_path / "report" / "README.md").read_text()
+    assert readme.startswith(cpu_only.rstrip("\n"))  # the CPU figures as they were, the GPU's after them
+    section = readme.split("## Performance", 1)[1]
+    assert "NVIDIA H200" in section and "benchmarks/gpu/gpu_check.json" in section and "412 s" in section
+    throughput = table_rows(section, "GPU: aelib training throughput, float32 and bf16 autocast")
+    # model, CPU float32, GPU float32, GPU bf16, bf16 / float32, GPU / CPU, epoch s, held-out losses
+    # (tabulate writes a column of numbers only, such as 100000.0, as 100000)
+    assert throughput == [[DAE, "20000.0", "100000", "150000", "1.5", "5", "0.6", "70.25 / 70.5"],
+                          [VAE, "not recorded", "200000", "300000", "1.5", "not recorded", "0.3", "101 / 101.2"]]
+    sweep = table_rows(section, "GPU: K=4 DAE sweep, batched vs sequential")
+    assert sweep == [["4 sequential runs", "50000", "1", "not recorded", "not recorded", "0"],
+                     ["batched K=4, bmm", "200000", "4", "18000.0", "0.91", "2e-07"]]
+    verdicts = table_rows(section, "GPU: each study's quick profile, verdicts against the CPU run")
+    assert [row[2] for row in verdicts] == [
+        "same as on the CPU", "differs: worst_case_falls CPU does not hold, GPU holds",
+        "failed: RuntimeError: &lt;b&gt;CUDA&lt;/b&gt; out of memory (In [7])"]
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "GPU: aelib training throughput" in page and "NVIDIA H200" in page and "<b>CUDA" not in page
+
+
+def test_without_a_gpu_check_nothing_changes_and_a_broken_one_is_named(results, tmp_path):
+    report.build_report(results, tmp_path / "report")
+    assert "Performance" not in (tmp_path / "report" / "README.md").read_text()
+    path = write_gpu_check(tmp_path)  # alone, without the CPU benchmark: the section shows the GPU's figures
+    report.build_report(results, tmp_path / "report")
+    assert "## Performance" in (tmp_path / "report" / "README.md").read_text()
+    path.write_text(json.dumps({"throughput": {}}))
+    with pytest.raises(ValueError, match=r"gpu/gpu_check.json: missing required key device"):
         report.build_report(results, tmp_path / "report")

@@ -4,7 +4,9 @@ Each study run writes `results/<study>/metrics.json`; this module gathers them i
 `report/README.md` (for GitHub), `report/report.html` (one self-contained page) and
 `report/tables/*.tex` (snippets for a paper). Nothing else is read, except the
 benchmark's `benchmarks/results.json` beside the results folder when present, which
-becomes the "Performance" section.
+becomes the "Performance" section, and the GPU check's `benchmarks/gpu/gpu_check.json`
+(written by `benchmarks/gpu_check.py`), whose throughput, sweep and verdict agreement
+that section then shows beside the CPU figures.
 """
 
 import base64
@@ -20,6 +22,7 @@ import pandas as pd
 from aelib.pipeline.results import write_text_atomic
 
 REQUIRED_KEYS = ("study", "claims", "provenance")
+GPU_CHECK = Path("benchmarks") / "gpu" / "gpu_check.json"  # beside the results folder
 HOLDS_MARKER = {True: "yes", False: "NO", None: "not evaluated"}
 CLAIM_COLUMNS = {"id": "claim", "statement": "statement", "paper_value": "paper value",
                  "paper_source": "source", "ours": "ours", "tolerance": "tolerance"}
@@ -47,19 +50,29 @@ def load_results(results_dir: Path) -> list[dict]:
     return sorted((_read_metrics(p) for p in paths), key=lambda m: m["study"])
 
 
-def load_benchmark(results_dir: Path) -> dict | None:
-    """`benchmarks/results.json` of the checkout holding results_dir, if the benchmark was run."""
-    path = Path(results_dir).parent / "benchmarks" / "results.json"
+def _read_measurement(path: Path, key: str, kind: type, script: str) -> dict | None:
+    """A measurement file as a dict holding `key` (of type `kind`); None when there is no file."""
     if not path.is_file():
         return None
     try:
-        benchmark = json.loads(path.read_text(encoding="utf-8"))
+        measurement = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
         raise ValueError(f"{path}: not valid JSON ({error})") from error
-    if not isinstance(benchmark, dict) or not isinstance(benchmark.get("targets"), list):
-        raise ValueError(f"{path}: missing required key targets (rerun benchmarks/run.py)")
-    benchmark["path"] = path
-    return benchmark
+    if not isinstance(measurement, dict) or not isinstance(measurement.get(key), kind):
+        raise ValueError(f"{path}: missing required key {key} (rerun {script})")
+    measurement["path"] = path
+    return measurement
+
+
+def load_benchmark(results_dir: Path) -> dict | None:
+    """`benchmarks/results.json` of the checkout holding results_dir, if the benchmark was run."""
+    return _read_measurement(Path(results_dir).parent / "benchmarks" / "results.json", "targets", list,
+                             "benchmarks/run.py")
+
+
+def load_gpu_check(results_dir: Path) -> dict | None:
+    """`benchmarks/gpu/gpu_check.json` of the checkout holding results_dir, if the GPU check was run."""
+    return _read_measurement(Path(results_dir).parent / GPU_CHECK, "device", dict, "benchmarks/gpu_check.py")
 
 
 def _format_cell(value) -> str:
@@ -118,6 +131,88 @@ def _performance_note(benchmark: dict) -> str:
             + (f" Note: {benchmark['note']}" if benchmark.get("note") else ""))
 
 
+def _rows(part) -> list[dict]:
+    """A measured part's rows; none when the part is absent or failed."""
+    return part.get("rows") or [] if isinstance(part, dict) else []
+
+
+def _verdict_agreement(row: dict) -> str:
+    """A study run on the GPU against the CPU run: the same verdicts, which differ, or why it has none."""
+    if row.get("status") != "ok":
+        return f"{row.get('status', 'unknown')}: {row.get('error', 'no error recorded')}"
+    if row.get("same"):
+        return "same as on the CPU"
+    marks = {True: "holds", False: "does not hold", None: "not evaluated"}
+    return "differs: " + "; ".join(
+        f"{d.get('id')} CPU {marks.get(d.get('cpu'), d.get('cpu'))}, GPU {marks.get(d.get('device'), d.get('device'))}"
+        for d in row.get("differing", []))
+
+
+def _gpu_label(gpu: dict) -> str:
+    """What the check ran on, as its tables name it: "GPU", or "CPU check" for a run with --device cpu."""
+    kind = str(gpu["device"].get("type", "unknown"))
+    return "GPU" if kind == "cuda" else f"{kind.upper()} check"
+
+
+def _gpu_frames(gpu: dict, benchmark: dict | None) -> dict[str, pd.DataFrame]:
+    """The GPU check's throughput (float32 and bf16) beside the CPU benchmark's, its sweep beside the
+    CPU's, and each study's verdict agreement, each as a frame of formatted cells."""
+    on = _gpu_label(gpu)
+    cpu_rate = {r.get("model"): r.get("examples_per_second")
+                for r in (benchmark or {}).get("throughput") or [] if not r.get("torch_compile")}
+    cpu_sweep = {r.get("variant"): r for r in _rows((benchmark or {}).get("batched_sweep"))}
+    rows = _rows(gpu.get("throughput"))
+    rate = {(r.get("model"), r.get("precision")): r for r in rows}
+    throughput = []
+    for model in dict.fromkeys(r.get("model") for r in rows):
+        float32, bf16 = rate.get((model, "float32"), {}), rate.get((model, "bf16 autocast"), {})
+        cpu, gpu_float32 = cpu_rate.get(model), float32.get("examples_per_second")
+        throughput.append({
+            "model": model, "CPU float32 examples/s": cpu, f"{on} float32 examples/s": gpu_float32,
+            f"{on} bf16 autocast examples/s": bf16.get("examples_per_second"),
+            "bf16 / float32": bf16.get("speedup_over_float32"),
+            f"{on} / CPU (float32)": gpu_float32 / cpu if cpu and gpu_float32 else None,
+            f"{on} float32 epoch s": float32.get("epoch_seconds"),
+            "held-out loss, float32 eval (float32 / bf16 training)":
+                f"{_format_cell(float32.get('held_out_loss_float32'))} / {_format_cell(bf16.get('held_out_loss_float32'))}"})
+    sweep = [{"variant": r.get("variant"), f"{on} images/s": r.get("images_per_second"),
+              f"{on} speedup": r.get("speedup"),
+              "CPU images/s": cpu_sweep.get(r.get("variant"), {}).get("images_per_second"),
+              "CPU speedup": cpu_sweep.get(r.get("variant"), {}).get("speedup"),
+              f"{on} max weight difference": r.get("max_weight_difference")} for r in _rows(gpu.get("batched_sweep"))]
+    verdicts = [{"study": r.get("study"), "claims": r.get("claims"), f"verdicts, {on}": _verdict_agreement(r),
+                 "seconds": r.get("seconds")} for r in _rows(gpu.get("studies"))]
+    frames = {f"{on}: aelib training throughput, float32 and bf16 autocast": throughput,
+              f"{on}: K=4 DAE sweep, batched vs sequential": sweep,
+              f"{on}: each study's quick profile, verdicts against the CPU run": verdicts}
+    return {title: pd.DataFrame(rows, dtype=object).map(
+                lambda value: "not recorded" if value is None else _format_cell(value))
+            for title, rows in frames.items() if rows}
+
+
+def _gpu_note(gpu: dict) -> str:
+    """Where the GPU figures come from: the device, the versions, the commit; and any part that failed."""
+    device, commit = gpu["device"], gpu.get("commit") or {}
+    failed = [f"{name}: {gpu[name]['error']}" for name in ("throughput", "batched_sweep", "studies")
+              if isinstance(gpu.get(name), dict) and gpu[name].get("error")]
+    seconds = gpu.get("seconds")
+    return (f"{_gpu_label(gpu)}: from `{GPU_CHECK.as_posix()}` ({device.get('name', 'unknown device')}, "
+            f"torch {device.get('torch', '?')}, CUDA {device.get('cuda') or 'none'}, "
+            f"commit {str(commit.get('git_commit', 'unknown'))[:12]}"
+            f"{' (dirty tree)' if commit.get('git_dirty') else ''}, started {gpu.get('started', 'unknown')}, "
+            + (f"{seconds:.0f} s in all" if isinstance(seconds, (int, float)) else "incomplete") + "); "
+            "rerun with `python benchmarks/gpu_check.py benchmarks/gpu --device cuda`. "
+            "Evaluation is in float32 in both precisions."
+            + (" A --smoke run: tiny settings, its numbers measure nothing." if gpu.get("smoke") else "")
+            + "".join(f" Failed, {line}" for line in failed))
+
+
+def _performance_parts(benchmark: dict | None, gpu: dict | None) -> list[tuple[str, dict[str, pd.DataFrame]]]:
+    """The Performance section as (note, frames) pairs: the CPU benchmark's, then the GPU check's."""
+    parts = [] if benchmark is None else [(_performance_note(benchmark), _performance_frames(benchmark))]
+    return parts + ([] if gpu is None else [(_gpu_note(gpu), _gpu_frames(gpu, benchmark))])
+
+
 def _provenance(study: dict) -> list[tuple[str, str]]:
     """(label, value) pairs describing where and how the run was made."""
     p = study["provenance"]
@@ -146,7 +241,8 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return frame.map(clean).rename(columns=clean).to_markdown(index=False)
 
 
-def _markdown(studies: list[dict], results_dir: Path, report_dir: Path, benchmark: dict | None = None) -> str:
+def _markdown(studies: list[dict], results_dir: Path, report_dir: Path, benchmark: dict | None = None,
+              gpu: dict | None = None) -> str:
     """README.md: header, summary of all claims, then one section per study."""
     source = _link(results_dir, report_dir)
     lines = ["# Autoencoder replications: results", "",
@@ -166,14 +262,17 @@ def _markdown(studies: list[dict], results_dir: Path, report_dir: Path, benchmar
             link = _link(folder / figure["file"], report_dir)
             lines += [f"![{caption.replace(']', '')}]({link})", "", f"*{caption}*", ""]
         lines += ["### Provenance", ""] + [f"- {k}: `{v}`" for k, v in _provenance(study)] + [""]
-    if benchmark is not None:
-        lines += ["## Performance", "", html.escape(_performance_note(benchmark), quote=False), ""]
-        for title, frame in _performance_frames(benchmark).items():
+    performance = _performance_parts(benchmark, gpu)
+    lines += ["## Performance", ""] if performance else []
+    for note, frames in performance:
+        lines += [html.escape(note, quote=False), ""]
+        for title, frame in frames.items():
             lines += [f"### {html.escape(title, quote=False)}", "", _markdown_table(frame), ""]
     return "\n".join(lines)
 
 
-def _html(studies: list[dict], results_dir: Path, report_dir: Path, benchmark: dict | None = None) -> str:
+def _html(studies: list[dict], results_dir: Path, report_dir: Path, benchmark: dict | None = None,
+          gpu: dict | None = None) -> str:
     """report.html: the same content, figures embedded, every JSON text escaped."""
     esc = html.escape
     table = lambda frame: frame.to_html(index=False, escape=True, border=0)  # noqa: E731
@@ -200,9 +299,11 @@ def _html(studies: list[dict], results_dir: Path, report_dir: Path, benchmark: d
                 body.append(f"<p>Missing figure <code>{esc(figure['file'])}</code>: {caption}</p>")
         items = "".join(f"<li>{esc(k)}: <code>{esc(v)}</code></li>" for k, v in _provenance(study))
         body += ["<h3>Provenance</h3>", f"<ul>{items}</ul>"]
-    if benchmark is not None:
-        body += ["<h2>Performance</h2>", f"<p>{esc(_performance_note(benchmark))}</p>"]
-        for title, frame in _performance_frames(benchmark).items():
+    performance = _performance_parts(benchmark, gpu)
+    body += ["<h2>Performance</h2>"] if performance else []
+    for note, frames in performance:
+        body.append(f"<p>{esc(note)}</p>")
+        for title, frame in frames.items():
             body += [f"<h3>{esc(title)}</h3>", table(frame)]
     return ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
             f"<title>Autoencoder replications</title><style>{CSS}</style></head>\n"
@@ -217,9 +318,9 @@ def build_report(results_dir: Path, report_dir: Path) -> list[Path]:
         raise FileNotFoundError(
             f"No results in {results_dir} (no */metrics.json found). "
             "Produce some with `python -m aelib reproduce --profile quick`.")
-    benchmark = load_benchmark(results_dir)
-    written = [write_text_atomic(report_dir / "README.md", _markdown(studies, results_dir, report_dir, benchmark)),
-               write_text_atomic(report_dir / "report.html", _html(studies, results_dir, report_dir, benchmark))]
+    benchmark, gpu = load_benchmark(results_dir), load_gpu_check(results_dir)
+    written = [write_text_atomic(report_dir / "README.md", _markdown(studies, results_dir, report_dir, benchmark, gpu)),
+               write_text_atomic(report_dir / "report.html", _html(studies, results_dir, report_dir, benchmark, gpu))]
     for study in studies:
         frames = {"claims": _claims_frame(study), **_table_frames(study)}
         for name, frame in frames.items():
