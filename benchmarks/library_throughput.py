@@ -17,7 +17,7 @@ import torch
 from machine_limit import DAE, RANK_ORDERED, VAE_EXAMPLE, VAE_PAPER, Shape, synchronize
 
 from aelib.models import Autoencoder
-from aelib.rank_order import RankOrderedAutoencoder
+from aelib.rank_ordered_rule import RankOrderedNetwork
 from aelib.regularizers import training_loss
 from aelib.training import evaluate, train
 from aelib.vae import VAE, binarize, elbo
@@ -45,8 +45,9 @@ def vae_paper_workload(device: torch.device = CPU):
 
 
 def rank_ordered_workload(device: torch.device = CPU):
-    model = RankOrderedAutoencoder(147, 169, generator=torch.Generator().manual_seed(0)).to(device)
-    return model.rank_ordered_loss, torch.optim.Adam(model.parameters(), lr=0.005)
+    """Study 04's minibatch variant: the author's rule on minibatches, plain SGD (the GPU's version)."""
+    model = RankOrderedNetwork(147, 169, generator=torch.Generator().manual_seed(0)).to(device)
+    return model.rule_loss, torch.optim.SGD(model.parameters(), lr=10.0)
 
 
 WORKLOADS = ((DAE, dae_workload), (VAE_EXAMPLE, vae_example_workload), (VAE_PAPER, vae_paper_workload),

@@ -275,3 +275,27 @@ def test_without_a_gpu_check_nothing_changes_and_a_broken_one_is_named(results, 
     path.write_text(json.dumps({"throughput": {}}))
     with pytest.raises(ValueError, match=r"gpu/gpu_check.json: missing required key device"):
         report.build_report(results, tmp_path / "report")
+
+
+def test_other_seeds_join_their_study_and_a_claim_holds_only_at_every_seed(tmp_path):
+    folder = tmp_path / "results"
+    write_study(folder, "01_denoising_filters", [claim("steady", True), claim("fragile", True)],
+                metrics={"median_locality": 0.5, "by_level": {"0.3": 0.25}})
+    for seed, fragile, locality in ((1, True, 0.7), (2, False, 0.6)):
+        directory = write_study(folder, f"01_denoising_filters.seed-{seed}", [claim("steady", True),
+                                                                              claim("fragile", fragile)],
+                                metrics={"median_locality": locality, "by_level": {"0.3": 0.25}})
+        metrics = json.loads((directory / "metrics.json").read_text())
+        metrics["study"], metrics["provenance"]["seed"] = "01_denoising_filters", seed
+        (directory / "metrics.json").write_text(json.dumps(metrics))
+    studies = report.load_results(folder)
+    assert [s["study"] for s in studies] == ["01_denoising_filters"] and len(studies[0]["seed_runs"]) == 2
+    summary = report._summary_frame(studies).set_index("claim")
+    assert summary.loc["steady", "holds"] == "yes" and summary.loc["steady", "seeds holding"] == "3/3"
+    assert summary.loc["fragile", "holds"] == "NO" and summary.loc["fragile", "seeds holding"] == "2/3"
+    spread = report._over_seeds_frame(studies[0]).set_index("metric")
+    assert spread.loc["median_locality", "mean"] == "0.6" and spread.loc["median_locality", "std"] == "0.1"
+    assert spread.loc["by_level[0.3]", "seeds"] == 3
+    report.build_report(folder, tmp_path / "report")
+    text = (tmp_path / "report" / "README.md").read_text()
+    assert "Headline numbers over 3 seeds" in text and "| fragile " in text

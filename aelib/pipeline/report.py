@@ -44,10 +44,65 @@ def _read_metrics(path: Path) -> dict:
     return metrics
 
 
+SEED_FOLDER_MARK = ".seed-"  # results/<study>.seed-<n>/: the study run at another seed (aelib.pipeline.workflow)
+
+
 def load_results(results_dir: Path) -> list[dict]:
-    """Every `results_dir/*/metrics.json` except `results_dir/quick/`, sorted by study name."""
+    """Every `results_dir/*/metrics.json` except `results_dir/quick/`, sorted by study name. A
+    study's runs at other seeds (folders `<study>.seed-<n>`) are attached to its record as
+    `seed_runs`; the record itself is the default seed's (or, without it, the lowest seed's)."""
     paths = [p for p in Path(results_dir).glob("*/metrics.json") if p.parent.name != "quick"]
-    return sorted((_read_metrics(p) for p in paths), key=lambda m: m["study"])
+    records = sorted((_read_metrics(p) for p in paths),
+                     key=lambda m: (m["study"], SEED_FOLDER_MARK in m["directory"].name, _seed_of(m)))
+    studies: dict[str, dict] = {}
+    for record in records:
+        if record["study"] in studies:
+            studies[record["study"]].setdefault("seed_runs", []).append(record)
+        else:
+            studies[record["study"]] = record
+    return list(studies.values())
+
+
+def _seed_of(record: dict):
+    seed = (record.get("provenance") or {}).get("seed", (record.get("params") or {}).get("seed"))
+    return seed if isinstance(seed, int) else -1
+
+
+def _runs(study: dict) -> list[dict]:
+    """The study's record and its runs at other seeds."""
+    return [study, *study.get("seed_runs", [])]
+
+
+def _holds_over_seeds(study: dict, claim: dict) -> tuple[str, str]:
+    """(holds marker, 'k/n' seeds at which it holds): a claim holds only if it holds at every seed run."""
+    verdicts = [next((c.get("holds") for c in run["claims"] if c.get("id") == claim.get("id")), None)
+                for run in _runs(study)]
+    held = sum(v is True for v in verdicts)
+    if len(verdicts) == 1:
+        return HOLDS_MARKER.get(claim.get("holds"), "not evaluated"), "1/1" if held else "0/1"
+    if all(v is None for v in verdicts):
+        return "not evaluated", f"0/{len(verdicts)}"
+    return ("yes" if held == len(verdicts) else "NO"), f"{held}/{len(verdicts)}"
+
+
+def _over_seeds_frame(study: dict) -> pd.DataFrame | None:
+    """Each numeric headline metric as mean +- sample std over the seed runs (None with one run)."""
+    runs = _runs(study)
+    if len(runs) < 2:
+        return None
+    values: dict[str, list[float]] = {}
+    for run in runs:
+        for key, value in (run.get("metrics") or {}).items():
+            entries = value.items() if isinstance(value, dict) else [(None, value)]
+            for sub, number in entries:
+                if isinstance(number, (int, float)) and not isinstance(number, bool) and math.isfinite(number):
+                    values.setdefault(key if sub is None else f"{key}[{sub}]", []).append(float(number))
+    rows = []
+    for name, numbers in values.items():
+        mean = sum(numbers) / len(numbers)
+        std = math.sqrt(sum((x - mean) ** 2 for x in numbers) / (len(numbers) - 1)) if len(numbers) > 1 else math.nan
+        rows.append({"metric": name, "mean": _format_cell(mean), "std": _format_cell(std), "seeds": len(numbers)})
+    return pd.DataFrame(rows, columns=["metric", "mean", "std", "seeds"])
 
 
 def _read_measurement(path: Path, key: str, kind: type, script: str) -> dict | None:
@@ -89,19 +144,22 @@ def _format_cell(value) -> str:
 
 
 def _claims_frame(study: dict) -> pd.DataFrame:
-    """One row per claim: claim, statement, paper value, source, ours, tolerance, holds."""
-    rows = [{**{column: _format_cell(claim.get(key, "")) for key, column in CLAIM_COLUMNS.items()},
-             "holds": HOLDS_MARKER.get(claim.get("holds"), "not evaluated")}
-            for claim in study["claims"]]
-    return pd.DataFrame(rows, columns=[*CLAIM_COLUMNS.values(), "holds"])
+    """One row per claim: claim, statement, paper value, source, ours (the record's seed),
+    tolerance, holds (at every seed run) and the seeds at which it holds."""
+    rows = []
+    for claim in study["claims"]:
+        holds, seeds = _holds_over_seeds(study, claim)
+        rows.append({**{column: _format_cell(claim.get(key, "")) for key, column in CLAIM_COLUMNS.items()},
+                     "holds": holds, "seeds holding": seeds})
+    return pd.DataFrame(rows, columns=[*CLAIM_COLUMNS.values(), "holds", "seeds holding"])
 
 
 def _summary_frame(studies: list[dict]) -> pd.DataFrame:
-    """Every claim of every study with its holds marker."""
-    rows = [{"study": s["study"], "claim": c.get("id", ""),
-             "holds": HOLDS_MARKER.get(c.get("holds"), "not evaluated")}
+    """Every claim of every study: holds (at every seed run) and the seeds at which it holds."""
+    rows = [{"study": s["study"], "claim": c.get("id", ""), **dict(zip(("holds", "seeds holding"),
+                                                                      _holds_over_seeds(s, c)))}
             for s in studies for c in s["claims"]]
-    return pd.DataFrame(rows, columns=["study", "claim", "holds"])
+    return pd.DataFrame(rows, columns=["study", "claim", "holds", "seeds holding"])
 
 
 def _table_frames(study: dict) -> dict[str, pd.DataFrame]:
@@ -255,6 +313,10 @@ def _markdown(studies: list[dict], results_dir: Path, report_dir: Path, benchmar
         lines += [f"## {html.escape(study.get('title', name), quote=False)}", "",
                   f"Executed notebook: [{name}.ipynb]({notebook})",
                   "", "### Claims", "", _markdown_table(_claims_frame(study)), ""]
+        seeds = _over_seeds_frame(study)
+        if seeds is not None:
+            lines += [f"### Headline numbers over {len(_runs(study))} seeds (mean and sample std)", "",
+                      _markdown_table(seeds), ""]
         for table, frame in _table_frames(study).items():
             lines += [f"### {html.escape(table, quote=False)}", "", _markdown_table(frame), ""]
         for figure in study.get("figures") or []:
@@ -287,6 +349,9 @@ def _html(studies: list[dict], results_dir: Path, report_dir: Path, benchmark: d
                  f'<p>Executed notebook: <a href="{notebook}">'
                  f"{esc(name)}.ipynb</a></p>",
                  "<h3>Claims</h3>", table(_claims_frame(study))]
+        seeds = _over_seeds_frame(study)
+        if seeds is not None:
+            body += [f"<h3>Headline numbers over {len(_runs(study))} seeds (mean and sample std)</h3>", table(seeds)]
         for title, frame in _table_frames(study).items():
             body += [f"<h3>{esc(title)}</h3>", table(frame)]
         for figure in study.get("figures") or []:
