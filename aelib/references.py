@@ -38,6 +38,20 @@ RANK_ORDERED_NETWORK = Reference(
     "paulbertens/rank-ordered-autoencoder (commit 78cffc5, GPL-3.0)")
 
 
+# The filters of the Theano DAE tutorial's dA.py (784-500 tied sigmoid, cross-entropy, SGD 0.1, batch 20,
+# 15 epochs on 50,000 MNIST digits), as the tutorial's own figures: by masking fraction.
+TUTORIAL_DAE_FILTERS = {
+    0.0: Reference("reference/theano-dae-tutorial/filters_corruption_0.png",
+                   "1b3bdb676f862469a8c45e51c69566688b4d1eb5af6950ca210cd35ed8a1a87c",
+                   "The Theano DAE tutorial's filters at 0% corruption: file filters_corruption_0.png made by dA.py "
+                   "of the public GitHub repository lisa-lab/DeepLearningTutorials (commit 11c4651, BSD-3-Clause)"),
+    0.3: Reference("reference/theano-dae-tutorial/filters_corruption_30.png",
+                   "2923d8842ccad97f8832a04091462a42e87ac1526eca1c6b05b9ee8fb0660484",
+                   "The Theano DAE tutorial's filters at 30% corruption: file filters_corruption_30.png made by dA.py "
+                   "of the public GitHub repository lisa-lab/DeepLearningTutorials (commit 11c4651, BSD-3-Clause)"),
+}
+
+
 def find_reference(reference: Reference, data_dir: str | os.PathLike | None = None) -> Path | None:
     """The reference file in the first data folder that has it, or None."""
     for folder in search_dirs(data_dir):
@@ -102,3 +116,24 @@ def load_rank_ordered_network(path: str | os.PathLike, patch_size: int = 7, chan
     return {"weight": torch.from_numpy(np.ascontiguousarray(hwc.transpose(0, 3, 1, 2).reshape(len(hwc), -1))),
             "epoch": int(state[1]), "train_error": [float(e) for e in state[2]],
             "train_top_k_error": [np.asarray(v, dtype=np.float64) for v in state[3]]}
+
+
+def load_tile_grid(path: str | os.PathLike, reference: Reference, tile: tuple[int, int] = (28, 28),
+                   grid: tuple[int, int] = (10, 10), gap: int = 1) -> torch.Tensor:
+    """Filters drawn as a grid of tiles (the tutorials' tile_raster_images: each tile scaled to its
+    own range, `gap` pixels between tiles) read back as rows [n_tiles, tile pixels], values in [0, 1].
+    Each tile is its filter up to a positive scale and an offset, which is all that filter
+    locality (aelib.metrics.filter_locality) is blind to."""
+    from matplotlib.image import imread
+
+    image = imread(io.BytesIO(verified_bytes(Path(path), reference)), format="png")
+    image = image[..., 0] if image.ndim == 3 else image
+    rows, columns = grid
+    height, width = tile
+    expected = (rows * (height + gap) - gap, columns * (width + gap) - gap)
+    if image.shape != expected:
+        raise ValueError(f"{path}: a {rows} x {columns} grid of {height} x {width} tiles is {expected[0]} x "
+                         f"{expected[1]} pixels, this image is {image.shape[0]} x {image.shape[1]}")
+    tiles = [image[r * (height + gap):r * (height + gap) + height, c * (width + gap):c * (width + gap) + width]
+             for r in range(rows) for c in range(columns)]
+    return torch.from_numpy(np.stack(tiles).reshape(len(tiles), -1).astype(np.float32))

@@ -58,3 +58,38 @@ def test_the_authors_network_is_converted_to_our_patch_layout():
     for unit, row, column, channel in [(0, 0, 0, 0), (5, 3, 6, 2), (168, 6, 1, 1)]:
         ours = weight[unit, channel * 49 + row * 7 + column]
         assert ours == raw[(row * 7 + column) * 3 + channel, unit]
+
+
+def test_a_tile_grid_is_read_back_tile_by_tile(tmp_path):
+    import hashlib
+
+    import matplotlib.image
+    import torch
+
+    from aelib.references import Reference, load_tile_grid
+
+    tiles = torch.rand(6, 4, 5, generator=torch.Generator().manual_seed(0))
+    image = torch.zeros(2 * 5 - 1, 3 * 6 - 1)
+    for index, tile in enumerate(tiles):
+        row, column = divmod(index, 3)
+        image[row * 5:row * 5 + 4, column * 6:column * 6 + 5] = tile
+    path = tmp_path / "grid.png"
+    matplotlib.image.imsave(path, image.numpy(), cmap="gray", vmin=0, vmax=1)
+    reference = Reference("grid.png", hashlib.sha256(path.read_bytes()).hexdigest(), "a test grid")
+    read = load_tile_grid(path, reference, tile=(4, 5), grid=(2, 3))
+    assert read.shape == (6, 20)
+    assert torch.allclose(read, tiles.reshape(6, 20), atol=2 / 255)  # 8 bits through a 256-entry colour map
+    with pytest.raises(ValueError, match="a 3 x 3 grid"):
+        load_tile_grid(path, reference, tile=(4, 5), grid=(3, 3))
+
+
+def test_the_tutorial_filters_have_the_locality_measured_in_the_issue():
+    from aelib.metrics import filter_locality
+    from aelib.references import TUTORIAL_DAE_FILTERS, load_tile_grid
+
+    for level, expected in ((0.0, 0.19), (0.3, 0.58)):
+        path = find_reference(TUTORIAL_DAE_FILTERS[level])
+        if path is None:
+            pytest.skip(where_to_get(TUTORIAL_DAE_FILTERS[level]))
+        locality = filter_locality(load_tile_grid(path, TUTORIAL_DAE_FILTERS[level]), (28, 28))
+        assert locality.median().item() == pytest.approx(expected, abs=0.01)
