@@ -126,51 +126,76 @@ class StackedAutoencoder(nn.Module):
 
 
 class ConvolutionalAutoencoder(nn.Module):
-    """A one-layer convolutional autoencoder: h = f(conv(x, W) + b) with `n_maps` maps of
-    `kernel_size`^2 filters ('same' padding), x^ = conv_transpose(h, W') + b' (linear).
+    """A convolutional autoencoder of one or more encoding layers ('same' padding, no pooling):
+    h_1 = f(conv(x, W_1) + b_1), h_l = f(conv(h_{l-1}, W_l) + b_l), and a linear decoder that runs
+    the transposed convolutions back, x^ = conv_t(... conv_t(h_L, W'_L) ..., W'_1) + b' (as the
+    paper's linear decoder, Goroshin & LeCun 2013, sec. 3).
 
-    Inputs are flat rows of image_shape = (channels, H, W) or (H, W) pixels; codes are flat
-    rows of n_maps x H x W units, so the losses and measures of the dense models apply.
-    Weights are drawn uniformly from +-sqrt(6 / ((channels + n_maps) kernel_size^2)).
+    `n_maps`: the feature maps of each encoding layer (an int for one layer). Inputs are flat rows
+    of image_shape = (channels, H, W) or (H, W) pixels; codes are flat rows of n_maps[-1] x H x W
+    units, so the losses and measures of the dense models apply. `pre_activations(x)` gives every
+    layer's pre-activation (the saturation penalty sums over all of them); `pre_activation(x)` the
+    last one. Weights are drawn uniformly from +-sqrt(6 / ((maps in + maps out) kernel_size^2)).
     """
 
-    def __init__(self, image_shape: tuple[int, ...], n_maps: int, kernel_size: int, encoder_activation: str, *,
-                 shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD, generator: torch.Generator | None = None):
+    def __init__(self, image_shape: tuple[int, ...], n_maps: int | tuple[int, ...], kernel_size: int,
+                 encoder_activation: str, *, shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD,
+                 generator: torch.Generator | None = None):
         super().__init__()
-        if kernel_size % 2 != 1 or n_maps < 1:
-            raise ValueError(f"need an odd kernel_size and n_maps >= 1, got {kernel_size} and {n_maps}")
+        maps = (n_maps,) if isinstance(n_maps, int) else tuple(n_maps)
+        if kernel_size % 2 != 1 or not maps or min(maps) < 1:
+            raise ValueError(f"need an odd kernel_size and n_maps >= 1 per layer, got {kernel_size} and {n_maps}")
         self.image_shape = tuple(image_shape) if len(image_shape) == 3 else (1, *image_shape)
-        channels = self.image_shape[0]
         self.encoder_activation_name = encoder_activation
         self.shrink_threshold = shrink_threshold
         self.encoder_activation = activation(encoder_activation, shrink_threshold=shrink_threshold)
-        bound = math.sqrt(6 / (channels + n_maps) / kernel_size ** 2)
-        shape = (n_maps, channels, kernel_size, kernel_size)
-        self.weight = nn.Parameter((torch.rand(shape, generator=generator) * 2 - 1) * bound)
-        self.decoder_weight = nn.Parameter((torch.rand(shape, generator=generator) * 2 - 1) * bound)
-        self.hidden_bias = nn.Parameter(torch.zeros(n_maps))
-        self.visible_bias = nn.Parameter(torch.zeros(channels))
         self.padding = kernel_size // 2
+        sizes = (self.image_shape[0], *maps)
+        weights, decoder_weights = [], []
+        for inputs, outputs in zip(sizes, sizes[1:]):
+            bound = math.sqrt(6 / (inputs + outputs) / kernel_size ** 2)
+            shape = (outputs, inputs, kernel_size, kernel_size)
+            weights.append(nn.Parameter((torch.rand(shape, generator=generator) * 2 - 1) * bound))
+            decoder_weights.append(nn.Parameter((torch.rand(shape, generator=generator) * 2 - 1) * bound))
+        self.weights, self.decoder_weights = nn.ParameterList(weights), nn.ParameterList(decoder_weights)
+        self.hidden_biases = nn.ParameterList([nn.Parameter(torch.zeros(m)) for m in maps])
+        self.visible_bias = nn.Parameter(torch.zeros(self.image_shape[0]))
+
+    @property
+    def weight(self) -> nn.Parameter:
+        """The first layer's kernels (the filters in input space)."""
+        return self.weights[0]
+
+    def pre_activations(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Every encoding layer's conv(h_{l-1}, W_l) + b_l: [batch, maps_l, H, W] each."""
+        h = x.reshape(len(x), *self.image_shape)
+        layers = []
+        for weight, bias in zip(self.weights, self.hidden_biases):
+            layers.append(nn.functional.conv2d(h, weight, bias, padding=self.padding))
+            h = self.encoder_activation(layers[-1])
+        return layers
 
     def pre_activation(self, x: torch.Tensor) -> torch.Tensor:
-        """conv(x, W) + b: [batch, n_maps, H, W]."""
-        images = x.reshape(len(x), *self.image_shape)
-        return nn.functional.conv2d(images, self.weight, self.hidden_bias, padding=self.padding)
+        """The last encoding layer's pre-activation."""
+        return self.pre_activations(x)[-1]
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder_activation(self.pre_activation(x)).flatten(1)
 
     def decode(self, h: torch.Tensor) -> torch.Tensor:
-        maps = h.reshape(len(h), self.weight.shape[0], *self.image_shape[1:])
-        images = nn.functional.conv_transpose2d(maps, self.decoder_weight, self.visible_bias, padding=self.padding)
-        return images.flatten(1)
+        """The transposed convolutions, linear, last layer first; h flat or [batch, maps, H, W]."""
+        maps = h.reshape(len(h), self.weights[-1].shape[0], *self.image_shape[1:])
+        for depth in reversed(range(len(self.weights))):
+            bias = self.visible_bias if depth == 0 else None
+            maps = nn.functional.conv_transpose2d(maps, self.decoder_weights[depth], bias, padding=self.padding)
+        return maps.flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(x))
 
     def filters(self) -> torch.Tensor:
-        """One flattened kernel (channels x k x k) per feature map."""
-        return self.weight.detach().flatten(1)
+        """One flattened first-layer kernel (channels x k x k) per feature map."""
+        return self.weights[0].detach().flatten(1)
 
 
 def _uniform(shape: tuple[int, int], bound: float, generator: torch.Generator | None,

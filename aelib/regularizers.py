@@ -13,6 +13,7 @@ minimises.
     denoising       L_H(x, g(f(x~))),  x~ = x masked at fraction nu    Vincent et al. 2008, sec. 2.3
     contractive     L_H + lambda ||J_f(x)||_F^2                        Rifai et al. 2011, eq. 4
     saturating      ||x - g(f(W x + b))||^2 + alpha sum_i f_c(W x + b)  Goroshin & LeCun 2013, eq. 1
+                    (the sum over every encoding layer's units, maps and positions for a stack)
     rank-ordered    sum_k ||x - S_k||^2                                Bertens 2016
     VAE             -L(x), the negative evidence lower bound          Kingma & Welling 2014, eq. 10
 
@@ -77,9 +78,9 @@ def _contractive(model, x, weight, generator, **options):
 
 def _saturating(model, x, weight, generator, *, masking_fraction: float = 0.0, **options):
     inputs = masking_noise(x, masking_fraction, generator) if masking_fraction > 0 else x
-    z = model.pre_activation(inputs)
-    penalty = saturation_penalty(z, model.encoder_activation_name, weight, model.shrink_threshold)
-    return squared_error(model.decode(model.encoder_activation(z)), x) + penalty
+    layers = model.pre_activations(inputs) if hasattr(model, "pre_activations") else [model.pre_activation(inputs)]
+    penalty = sum(saturation_penalty(z, model.encoder_activation_name, weight, model.shrink_threshold) for z in layers)
+    return squared_error(model.decode(model.encoder_activation(layers[-1])), x) + penalty
 
 
 def _rank_ordered(model, x, weight, generator, **options):

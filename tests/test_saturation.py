@@ -111,7 +111,7 @@ def test_convolutional_decoder_is_the_adjoint_of_the_encoder_convolution():
     generator = torch.Generator().manual_seed(0)
     model = ConvolutionalAutoencoder((6, 7), 3, 3, "saturated_linear", generator=generator).double()
     with torch.no_grad():
-        model.decoder_weight.copy_(model.weight)
+        model.decoder_weights[0].copy_(model.weights[0])
     x = torch.randn(2, 42, generator=generator, dtype=torch.float64)
     h = torch.randn(2, 3 * 42, generator=generator, dtype=torch.float64)
     conv_x = model.pre_activation(x).flatten(1)  # biases are 0 at initialisation
@@ -146,3 +146,27 @@ def test_saturating_autoencoder_draws_glorot_weights_without_patching():
     sigmoid = Autoencoder(30, 7, generator=torch.Generator().manual_seed(2))
     assert torch.equal(saturating.weight, sigmoid.weight / 4)
     assert saturating.decoder_activation_name == "linear"
+
+
+def test_a_two_layer_convolutional_decoder_is_the_adjoint_of_its_linear_encoder():
+    generator = torch.Generator().manual_seed(1)
+    model = ConvolutionalAutoencoder((6, 7), (3, 2), 3, "linear", generator=generator).double()
+    with torch.no_grad():
+        for weight, decoder_weight in zip(model.weights, model.decoder_weights):
+            decoder_weight.copy_(weight)
+    x = torch.randn(2, 42, generator=generator, dtype=torch.float64)
+    h = torch.randn(2, 2 * 42, generator=generator, dtype=torch.float64)
+    assert [tuple(z.shape) for z in model.pre_activations(x)] == [(2, 3, 6, 7), (2, 2, 6, 7)]
+    assert torch.allclose((model.encode(x) * h).sum(), (x * model.decode(h)).sum())  # <A x, h> = <x, A^T h>
+
+
+def test_the_saturating_loss_of_a_stack_sums_the_penalty_over_every_layer():
+    from aelib.regularizers import training_loss
+    model = ConvolutionalAutoencoder((6, 7), (3, 2), 3, "saturated_linear",
+                                     generator=torch.Generator().manual_seed(2)).double()
+    x = torch.rand(4, 42, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    first, second = model.pre_activations(x)
+    f_c = lambda z: torch.minimum(z.relu(), (1 - z).relu()).flatten(1).sum(1).mean()  # noqa: E731
+    expected = (model.decode(second.clamp(0, 1)) - x).pow(2).sum(1).mean() + 0.2 * (f_c(first) + f_c(second))
+    assert torch.allclose(training_loss("saturating", model, 0.2)(x), expected)
+
