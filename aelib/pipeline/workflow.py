@@ -155,7 +155,12 @@ def failure_reason(error: BaseException) -> str:
     """One line: what went wrong, and for missing data how to get it."""
     name = getattr(error, "ename", type(error).__name__)
     text = str(getattr(error, "evalue", error)).strip()
-    reason = f"{name}: {text.splitlines()[0] if text else 'no message'}"
+    first = text.splitlines()[0] if text else "no message"
+    if ": missing " in first:  # DataNotFoundError lists every missing file: count them instead
+        head, missing = first.split(": missing ", 1)
+        files = [f for f in missing.rstrip(".").split("; ") if f]
+        first = f"{head}: {len(files)} file(s) missing, e.g. {files[0]}" if files else first
+    reason = f"{name}: {first if len(first) <= 200 else first[:197] + '...'}"
     if "python -m aelib data fetch" in text:
         dataset = text.split("python -m aelib data fetch", 1)[1].split("`")[0].strip()
         reason += f" (set AELIB_DATA_DIR to a folder holding it, or run: python -m aelib data fetch {dataset})"
