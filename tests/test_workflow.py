@@ -92,14 +92,18 @@ def test_a_failing_study_stops_nothing_else_and_a_second_run_runs_nothing(checko
 
 def test_two_seeds_side_by_side_are_recorded_beside_the_default_folder(checkout):
     (checkout / "notebooks" / "02_needs_data.ipynb").unlink()
-    run = aelib(checkout, "reproduce", "01", "--seeds", "0", "1", "--cores", "2")
+    run = aelib(checkout, "reproduce", "01", "--seeds", "0", "1", "--cores", "2", "--no-report")
     assert run.returncode == 0, run.stderr
+    assert not (checkout / "report").exists()
     default = json.loads((checkout / "results" / "quick" / "01_toy" / "metrics.json").read_text())
     other = json.loads((checkout / "results" / "quick" / "01_toy.seed-1" / "metrics.json").read_text())
     assert default["params"]["seed"] == 0 and other["params"]["seed"] == 1
     assert other["provenance"]["threads"] == "1"  # two jobs on two cores: one thread each
-    second = aelib(checkout, "reproduce", "01", "--seeds", "0", "1")
+    second = aelib(checkout, "reproduce", "01", "--seeds", "0", "1", "--no-report")
     assert second.returncode == 0 and "Nothing to be done" in second.stdout + second.stderr
+    with_report = aelib(checkout, "reproduce", "01", "--seeds", "0", "1")  # only the report job is left
+    assert "rule study:" not in with_report.stdout + with_report.stderr
+    assert (checkout / "report" / "quick" / "README.md").exists()
     forced = aelib(checkout, "reproduce", "01", "--seeds", "0", "1", "--force", "--dry-run")
     assert "01_toy/seed-1.done" in forced.stdout + forced.stderr
 

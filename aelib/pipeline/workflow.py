@@ -122,7 +122,7 @@ def write_config(path: Path, *, studies: list[str], profile: str, seeds: list[in
 def run_snakemake(config_path: Path, root: Path, *, cores: int, dry_run: bool, force: bool,
                   executor: str | None, workflow_profile: str | None, targets: list[str] | None = None) -> int:
     """Run the workflow (keep going past failed jobs); returns Snakemake's exit status."""
-    command = [sys.executable, "-m", "snakemake", "--snakefile", str(root / "workflow" / "Snakefile"),
+    command = [sys.executable, "-m", "snakemake", *(targets or []), "--snakefile", str(root / "workflow" / "Snakefile"),
                "--directory", str(root), "--configfile", str(config_path), "--cores", str(cores),
                "--keep-going", "--rerun-triggers", "mtime", "params", "input"]
     if dry_run:
@@ -133,7 +133,7 @@ def run_snakemake(config_path: Path, root: Path, *, cores: int, dry_run: bool, f
         command += ["--executor", executor]
     if workflow_profile:
         command += ["--profile", workflow_profile]
-    return subprocess.run(command + (targets or []), cwd=root).returncode
+    return subprocess.run(command, cwd=root).returncode
 
 
 def outcomes(config: dict, root: Path) -> list[Job]:
