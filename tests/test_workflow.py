@@ -104,6 +104,8 @@ def test_two_seeds_side_by_side_are_recorded_beside_the_default_folder(checkout)
     with_report = aelib(checkout, "reproduce", "01", "--seeds", "0", "1")  # only the report job is left
     assert "rule study:" not in with_report.stdout + with_report.stderr
     assert (checkout / "report" / "quick" / "README.md").exists()
+    by_parameter = aelib(checkout, "reproduce", "01", "-p", "seed", "4", "--dry-run")
+    assert "01_toy/seed-4.done" in by_parameter.stdout + by_parameter.stderr  # -p seed 4 is --seeds 4
     forced = aelib(checkout, "reproduce", "01", "--seeds", "0", "1", "--force", "--dry-run")
     assert "01_toy/seed-1.done" in forced.stdout + forced.stderr
 

@@ -133,6 +133,11 @@ def reproduce(names: list[str], profile: str, overrides: dict, *, seeds: list[in
         raise UsageError(f"--cores takes a positive integer, got {cores}")
     root = project_root()
     runs = check_run(names, profile, overrides, seeds, root)
+    if seeds is None and "seed" in overrides:  # -p seed N is --seeds N: the job sets each run's seed
+        seeds = [overrides["seed"]]
+        if not isinstance(seeds[0], int) or seeds[0] < 0:
+            raise UsageError(f"parameter seed takes a non-negative integer, got {seeds[0]!r}")
+        runs = {study: {k: v for k, v in parameters.items() if k != "seed"} for study, parameters in runs.items()}
     jobs = len(runs) * (len(seeds) if seeds else 1)
     config_path = root / workflow.STATE / "workflow" / f"config-{profile}.json"
     config = workflow.write_config(config_path, studies=list(runs), profile=profile, seeds=seeds, parameters=runs,
