@@ -10,11 +10,13 @@ does between epochs: a learning-rate schedule, extra measurements, early stoppin
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -32,7 +34,8 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
           test_loss_fn: LossFn | None = None, generator: torch.Generator | None = None,
           on_epoch_end: EpochCallback | None = None,
           checkpoint_path: str | os.PathLike | None = None, progress: bool = True,
-          description: str = "training", autocast_dtype: torch.dtype | None = None) -> list[dict]:
+          description: str = "training", autocast_dtype: torch.dtype | None = None,
+          shuffle: bool = True) -> list[dict]:
     """Minimise `loss_fn` by minibatch steps of `optimizer`; return one row per epoch.
 
     loss_fn(*batch) returns the mean loss of a minibatch, where `batch` holds the
@@ -43,7 +46,10 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
     in checkpoints, so a resumed run repeats an uninterrupted one exactly.
 
     `train_data` may instead be a function of the epoch number (1, 2, ...) that returns
-    that epoch's tensors (e.g. fresh random patches of the training images).
+    that epoch's tensors (e.g. fresh random patches of the training images). Each epoch's rows are
+    visited in a random order drawn from `generator`; with `shuffle=False`, in the order given
+    (and the generator draws nothing for it): for per-epoch data already in the order wanted,
+    e.g. the indices of `training_order`, so that how a run is cut into epochs changes nothing.
 
     Each row: epoch, train_loss (mean over the epoch's batches, weighted by size),
     test_loss (test_loss_fn, default loss_fn, on test_data without gradients) and
@@ -91,7 +97,7 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
         if data_for_epoch is not None:
             train_data = _checked_data(data_for_epoch(epoch + 1), device)
         n = len(train_data[0])
-        order = torch.randperm(n, generator=generator).to(device)
+        order = (torch.randperm(n, generator=generator) if shuffle else torch.arange(n)).to(device)
         loss_sum = torch.zeros((), device=device)
         batch_losses = []  # kept on the device; read only if the epoch's sum is not finite
         for indices in order.split(batch_size):
@@ -118,6 +124,36 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
             break
     bar.close()
     return history
+
+
+def training_order(n_examples: int, start: int, stop: int, seed: int) -> torch.Tensor:
+    """Positions start, ..., stop - 1 of an endless sequence of passes over the n_examples rows,
+    each pass a fresh random permutation (pass j drawn from its own generator, seeded from seed and
+    j): the indices of the examples a run sees between its start-th and its stop-th training sample.
+    A run cut into segments at any points sees the same examples in the same order."""
+    if n_examples < 1 or not 0 <= start <= stop or seed < 0:
+        raise ValueError(f"need n_examples >= 1, 0 <= start <= stop and seed >= 0, got {n_examples}, "
+                         f"{start}, {stop}, {seed}")
+    pieces = []
+    for pass_number in range(start // n_examples, -(-stop // n_examples)):
+        # torch's CPU generator keeps 32 bits of a seed: derive them from (seed, pass) by NumPy's SeedSequence
+        generator = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, pass_number]).generate_state(1)[0]))
+        permutation = torch.randperm(n_examples, generator=generator)
+        offset = pass_number * n_examples
+        pieces.append(permutation[max(start - offset, 0):min(stop - offset, n_examples)])
+    return torch.cat(pieces) if pieces else torch.zeros(0, dtype=torch.long)
+
+
+def log_spaced_counts(first: int, last: int, per_decade: int, multiple: int = 1) -> list[int]:
+    """Increasing counts from `first` to `last` (both included), `per_decade` of them per factor of
+    10 on a log scale, each rounded to a positive multiple of `multiple`: where a run evaluated on
+    a log axis (10^(i / per_decade) x first, ..., last)."""
+    if not 0 < first <= last or per_decade < 1 or multiple < 1:
+        raise ValueError(f"need 0 < first <= last, per_decade >= 1 and multiple >= 1, got {first}, {last}, "
+                         f"{per_decade}, {multiple}")
+    steps = math.floor(per_decade * math.log10(last / first) + 1e-9)
+    counts = {max(multiple, round(first * 10 ** (i / per_decade) / multiple) * multiple) for i in range(steps + 1)}
+    return sorted(c for c in counts if c < last) + [last]
 
 
 def _checked_data(data: Data, device: torch.device) -> tuple[torch.Tensor, ...]:
