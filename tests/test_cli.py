@@ -60,9 +60,9 @@ def test_bad_arguments_fail_with_a_clear_message_before_anything_runs(project, c
 
 def test_an_unknown_profile_is_refused_by_the_parser(project, capsys):
     with pytest.raises(SystemExit) as stop:
-        cli.main(["reproduce", "--profile", "paper"])
+        cli.main(["reproduce", "--profile", "huge"])
     assert stop.value.code == 2
-    assert "invalid choice: 'paper'" in capsys.readouterr().err
+    assert "invalid choice: 'huge'" in capsys.readouterr().err
 
 
 def test_study_names_by_number_stem_or_name(project):
