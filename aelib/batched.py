@@ -23,6 +23,7 @@ from aelib.models import Autoencoder
 from aelib.vae import VAE, Elbo, bernoulli_log_likelihood, bounded_log_variance, gaussian_kl_to_standard_normal
 
 PARAMETER_NAMES = ("weight", "hidden_bias", "visible_bias", "decoder_weight")
+Generators = torch.Generator | list[torch.Generator] | None  # one for all models, or one per model
 
 
 class BatchedAutoencoder(nn.Module):
@@ -203,28 +204,35 @@ class BatchedVAE(nn.Module):
                 f"{self.n_visible}, J = {self.latent_sizes}, {self.hidden_activation_name}, bernoulli decoder")
 
 
-def batched_elbo(model: BatchedVAE, x: torch.Tensor, generator: torch.Generator | None = None) -> Elbo:
+def batched_elbo(model: BatchedVAE, x: torch.Tensor, generator: Generators = None) -> Elbo:
     """Each model's per-example bound L(x) = log p(x|z) - D_KL(q(z|x) || p(z)), one reparameterized
     z ~ q(z|x) each and the analytic KL (Kingma & Welling, eq. 10 and appendix B), as aelib.vae.elbo
-    computes it for one model; the terms are [K, B]. The noise of all K models is one draw
-    eps [B, sum_k J_k], split by columns in the models' order."""
+    computes it for one model; the terms are [K, B]. `generator` draws the latent noise: one
+    generator (or None, the global one) makes one draw eps [B, sum_k J_k], split by columns in the
+    models' order; a list of K generators, one per model, makes each model's own draw [B, J_k], so
+    that a model's noise does not depend on which models are trained beside it."""
     means, log_variances = model.encode(x)
-    eps = torch.randn((len(x), sum(model.latent_sizes)), generator=generator, device=x.device, dtype=x.dtype)
-    zs = [mean + (0.5 * log_variance).exp() * noise
-          for mean, log_variance, noise in zip(means, log_variances, eps.split(model.latent_sizes, dim=1))]
+    if isinstance(generator, (list, tuple)):
+        if len(generator) != model.n_models:
+            raise ValueError(f"need one generator per model ({model.n_models}), got {len(generator)}")
+        eps = [torch.randn(mean.shape, generator=g, device=x.device, dtype=x.dtype) for mean, g in zip(means, generator)]
+    else:
+        eps = torch.randn((len(x), sum(model.latent_sizes)), generator=generator, device=x.device,
+                          dtype=x.dtype).split(model.latent_sizes, dim=1)
+    zs = [mean + (0.5 * log_variance).exp() * noise for mean, log_variance, noise in zip(means, log_variances, eps)]
     reconstruction = model.log_likelihood(x, zs)
     kl = torch.stack([gaussian_kl_to_standard_normal(m, v) for m, v in zip(means, log_variances)])
     return Elbo(reconstruction - kl, reconstruction, kl)
 
 
-def negative_elbos(model: BatchedVAE, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def negative_elbos(model: BatchedVAE, x: torch.Tensor, generator: Generators = None) -> torch.Tensor:
     """Each model's training loss on minibatch x, a vector [K]: minus its mean bound.
     `aelib.training.train` minimises their sum, which trains each model on its own loss."""
     return -batched_elbo(model, x, generator).bound.mean(-1)
 
 
 @torch.no_grad()
-def batched_elbo_means(model: BatchedVAE, x: torch.Tensor, generator: torch.Generator | None = None,
+def batched_elbo_means(model: BatchedVAE, x: torch.Tensor, generator: Generators = None,
                        batch_size: int = 1000) -> Elbo:
     """The mean over the rows of x of each model's bound and its two terms (nats per example),
     without gradients, in batches of `batch_size`: an Elbo of three [K] tensors."""

@@ -35,15 +35,15 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
           on_epoch_end: EpochCallback | None = None,
           checkpoint_path: str | os.PathLike | None = None, progress: bool = True,
           description: str = "training", autocast_dtype: torch.dtype | None = None,
-          shuffle: bool = True) -> list[dict]:
+          shuffle: bool = True, generators: Sequence[torch.Generator] = ()) -> list[dict]:
     """Minimise `loss_fn` by minibatch steps of `optimizer`; return one row per epoch.
 
     loss_fn(*batch) returns the mean loss of a minibatch, where `batch` holds the
     rows of each tensor of `train_data` at the drawn indices. It may also return a
     vector of K independent losses (K models trained as one, see aelib.batched):
     their sum is minimised and each is recorded, as a list in the rows. Its randomness (e.g.
-    corruption) must come from `generator` or the global torch RNG: both are saved
-    in checkpoints, so a resumed run repeats an uninterrupted one exactly.
+    corruption) must come from `generator`, from the further `generators` or from the global
+    torch RNG: all are saved in checkpoints, so a resumed run repeats an uninterrupted one exactly.
 
     `train_data` may instead be a function of the epoch number (1, 2, ...) that returns
     that epoch's tensors (e.g. fresh random patches of the training images). Each epoch's rows are
@@ -84,7 +84,7 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
     fingerprint = {"n": None if data_for_epoch else len(train_data[0]), "batch_size": batch_size,
                    "shapes": [tuple(p.shape) for p in parameters]}
     if checkpoint is not None and checkpoint.exists():
-        history, stopped = _load_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator)
+        history, stopped = _load_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator, generators)
     if stopped:  # the callback had stopped the run that wrote the checkpoint
         return history
 
@@ -119,7 +119,7 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
         bar.set_postfix({k: f"{sum(v) / len(v) if isinstance(v, list) else v:.4g}"
                          for k, v in row.items() if k.endswith("loss")})
         if checkpoint is not None:
-            _save_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator, history, stopped)
+            _save_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator, generators, history, stopped)
         if stopped:
             break
     bar.close()
@@ -197,12 +197,13 @@ def _as_tuple(data) -> tuple[torch.Tensor, ...]:
     return (data,) if isinstance(data, torch.Tensor) else tuple(data)
 
 
-def _save_checkpoint(path: Path, fingerprint, parameters, optimizer, generator, history, stopped) -> None:
+def _save_checkpoint(path: Path, fingerprint, parameters, optimizer, generator, generators, history, stopped) -> None:
     state = {
         "fingerprint": fingerprint,
         "parameters": [p.detach().cpu().clone() for p in parameters],
         "optimizer": optimizer.state_dict(),
         "generator": generator.get_state(),
+        "generators": [g.get_state() for g in generators],
         "torch_rng": torch.get_rng_state(),
         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
         "history": history,
@@ -214,7 +215,8 @@ def _save_checkpoint(path: Path, fingerprint, parameters, optimizer, generator, 
     os.replace(partial, path)  # an interrupted save never replaces a good checkpoint
 
 
-def _load_checkpoint(path: Path, fingerprint, parameters, optimizer, generator) -> tuple[list[dict], bool]:
+def _load_checkpoint(path: Path, fingerprint, parameters, optimizer, generator,
+                     generators) -> tuple[list[dict], bool]:
     state = torch.load(path, weights_only=False)
     if state["fingerprint"] != fingerprint:
         raise ValueError(f"checkpoint {path} was written by a different run ({state['fingerprint']}, "
@@ -224,6 +226,11 @@ def _load_checkpoint(path: Path, fingerprint, parameters, optimizer, generator) 
             parameter.copy_(saved)
     optimizer.load_state_dict(state["optimizer"])
     generator.set_state(state["generator"])
+    saved = state.get("generators", [])
+    if len(saved) != len(generators):
+        raise ValueError(f"checkpoint {path} saved {len(saved)} further generator(s), this run has {len(generators)}")
+    for further, saved_state in zip(generators, saved):
+        further.set_state(saved_state)
     torch.set_rng_state(state["torch_rng"])
     if state["cuda_rng"] is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda_rng"])
