@@ -204,3 +204,33 @@ def test_log_spaced_counts_cover_the_decades_in_whole_batches():
     assert all(c % 100 == 0 for c in counts) and counts == sorted(set(counts))
     assert counts[10] == 10_000
     assert log_spaced_counts(150, 150, 10, 100) == [150]
+
+
+def test_further_generators_are_checkpointed_and_a_resumed_run_repeats_an_uninterrupted_one(tmp_path):
+    def setup_with_noise():
+        model, optimizer, _, generator = setup()
+        noise = torch.Generator().manual_seed(7)  # the loss's own randomness, apart from the trainer's generator
+
+        def loss(x):
+            return reconstruction_cross_entropy(model, x, masking_noise(x, 0.3, noise))
+
+        return model, optimizer, loss, generator, noise
+
+    model, optimizer, loss, generator, noise = setup_with_noise()
+    train(loss, optimizer, DATA, epochs=4, batch_size=8, generator=generator, generators=[noise], progress=False)
+    straight = model.weight.detach().clone()
+
+    for saved, expected_equal in (([True], True), ([False], False)):
+        checkpoint = tmp_path / f"run-{saved[0]}.pt"
+        model, optimizer, loss, generator, noise = setup_with_noise()
+        train(loss, optimizer, DATA, epochs=2, batch_size=8, generator=generator, generators=[noise] if saved[0] else [],
+              progress=False, checkpoint_path=checkpoint)
+        model, optimizer, loss, generator, noise = setup_with_noise()  # a new process: the noise starts afresh
+        train(loss, optimizer, DATA, epochs=4, batch_size=8, generator=generator, generators=[noise] if saved[0] else [],
+              progress=False, checkpoint_path=checkpoint)
+        assert torch.equal(model.weight, straight) == expected_equal  # without it, the noise repeats itself
+
+    model, optimizer, loss, generator, noise = setup_with_noise()
+    with pytest.raises(ValueError, match="further generator"):
+        train(loss, optimizer, DATA, epochs=4, batch_size=8, generator=generator, generators=[noise, noise],
+              progress=False, checkpoint_path=tmp_path / "run-True.pt")
