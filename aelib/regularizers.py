@@ -45,6 +45,20 @@ def weight_decay(weights: Iterable[torch.Tensor], lam: float) -> torch.Tensor:
     return lam / 2 * sum(w.pow(2).sum() for w in weights)
 
 
+def weight_decay_groups(parameters: Iterable[torch.Tensor], decayed: Iterable[torch.Tensor],
+                        lam: float) -> list[dict]:
+    """Optimizer parameter groups that apply `weight_decay(decayed, lam)` inside the optimizer's step:
+    torch's SGD, Adagrad and Adam with weight_decay=lambda add lambda W to the gradient of each decayed
+    weight W, which is the gradient of (lambda / 2) sum W^2 (AdamW's decoupled decay is another rule:
+    not for it). The same training as the term in the loss, without its extra passes over the weights
+    in every step; the loss that training records is then the data term alone. The parameters not in
+    `decayed` form a second group, without decay."""
+    decayed = list(decayed)
+    chosen = {id(w) for w in decayed}
+    return [{"params": decayed, "weight_decay": lam},
+            {"params": [p for p in parameters if id(p) not in chosen], "weight_decay": 0.0}]
+
+
 def weight_matrices(model: torch.nn.Module) -> list[torch.Tensor]:
     """The encoder's and, when untied, the decoder's weight matrix: what weight decay penalises."""
     return [w for w in (model.weight, getattr(model, "decoder_weight", None)) if w is not None]

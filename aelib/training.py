@@ -10,11 +10,13 @@ does between epochs: a learning-rate schedule, extra measurements, early stoppin
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -32,18 +34,22 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
           test_loss_fn: LossFn | None = None, generator: torch.Generator | None = None,
           on_epoch_end: EpochCallback | None = None,
           checkpoint_path: str | os.PathLike | None = None, progress: bool = True,
-          description: str = "training", autocast_dtype: torch.dtype | None = None) -> list[dict]:
+          description: str = "training", autocast_dtype: torch.dtype | None = None,
+          shuffle: bool = True, generators: Sequence[torch.Generator] = ()) -> list[dict]:
     """Minimise `loss_fn` by minibatch steps of `optimizer`; return one row per epoch.
 
     loss_fn(*batch) returns the mean loss of a minibatch, where `batch` holds the
     rows of each tensor of `train_data` at the drawn indices. It may also return a
     vector of K independent losses (K models trained as one, see aelib.batched):
     their sum is minimised and each is recorded, as a list in the rows. Its randomness (e.g.
-    corruption) must come from `generator` or the global torch RNG: both are saved
-    in checkpoints, so a resumed run repeats an uninterrupted one exactly.
+    corruption) must come from `generator`, from the further `generators` or from the global
+    torch RNG: all are saved in checkpoints, so a resumed run repeats an uninterrupted one exactly.
 
     `train_data` may instead be a function of the epoch number (1, 2, ...) that returns
-    that epoch's tensors (e.g. fresh random patches of the training images).
+    that epoch's tensors (e.g. fresh random patches of the training images). Each epoch's rows are
+    visited in a random order drawn from `generator`; with `shuffle=False`, in the order given
+    (and the generator draws nothing for it): for per-epoch data already in the order wanted,
+    e.g. the indices of `training_order`, so that how a run is cut into epochs changes nothing.
 
     Each row: epoch, train_loss (mean over the epoch's batches, weighted by size),
     test_loss (test_loss_fn, default loss_fn, on test_data without gradients) and
@@ -78,7 +84,7 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
     fingerprint = {"n": None if data_for_epoch else len(train_data[0]), "batch_size": batch_size,
                    "shapes": [tuple(p.shape) for p in parameters]}
     if checkpoint is not None and checkpoint.exists():
-        history, stopped = _load_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator)
+        history, stopped = _load_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator, generators)
     if stopped:  # the callback had stopped the run that wrote the checkpoint
         return history
 
@@ -91,7 +97,7 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
         if data_for_epoch is not None:
             train_data = _checked_data(data_for_epoch(epoch + 1), device)
         n = len(train_data[0])
-        order = torch.randperm(n, generator=generator).to(device)
+        order = (torch.randperm(n, generator=generator) if shuffle else torch.arange(n)).to(device)
         loss_sum = torch.zeros((), device=device)
         batch_losses = []  # kept on the device; read only if the epoch's sum is not finite
         for indices in order.split(batch_size):
@@ -113,11 +119,41 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
         bar.set_postfix({k: f"{sum(v) / len(v) if isinstance(v, list) else v:.4g}"
                          for k, v in row.items() if k.endswith("loss")})
         if checkpoint is not None:
-            _save_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator, history, stopped)
+            _save_checkpoint(checkpoint, fingerprint, parameters, optimizer, generator, generators, history, stopped)
         if stopped:
             break
     bar.close()
     return history
+
+
+def training_order(n_examples: int, start: int, stop: int, seed: int) -> torch.Tensor:
+    """Positions start, ..., stop - 1 of an endless sequence of passes over the n_examples rows,
+    each pass a fresh random permutation (pass j drawn from its own generator, seeded from seed and
+    j): the indices of the examples a run sees between its start-th and its stop-th training sample.
+    A run cut into segments at any points sees the same examples in the same order."""
+    if n_examples < 1 or not 0 <= start <= stop or seed < 0:
+        raise ValueError(f"need n_examples >= 1, 0 <= start <= stop and seed >= 0, got {n_examples}, "
+                         f"{start}, {stop}, {seed}")
+    pieces = []
+    for pass_number in range(start // n_examples, -(-stop // n_examples)):
+        # torch's CPU generator keeps 32 bits of a seed: derive them from (seed, pass) by NumPy's SeedSequence
+        generator = torch.Generator().manual_seed(int(np.random.SeedSequence([seed, pass_number]).generate_state(1)[0]))
+        permutation = torch.randperm(n_examples, generator=generator)
+        offset = pass_number * n_examples
+        pieces.append(permutation[max(start - offset, 0):min(stop - offset, n_examples)])
+    return torch.cat(pieces) if pieces else torch.zeros(0, dtype=torch.long)
+
+
+def log_spaced_counts(first: int, last: int, per_decade: int, multiple: int = 1) -> list[int]:
+    """Increasing counts from `first` to `last` (both included), `per_decade` of them per factor of
+    10 on a log scale, each rounded to a positive multiple of `multiple`: where a run evaluated on
+    a log axis (10^(i / per_decade) x first, ..., last)."""
+    if not 0 < first <= last or per_decade < 1 or multiple < 1:
+        raise ValueError(f"need 0 < first <= last, per_decade >= 1 and multiple >= 1, got {first}, {last}, "
+                         f"{per_decade}, {multiple}")
+    steps = math.floor(per_decade * math.log10(last / first) + 1e-9)
+    counts = {max(multiple, round(first * 10 ** (i / per_decade) / multiple) * multiple) for i in range(steps + 1)}
+    return sorted(c for c in counts if c < last) + [last]
 
 
 def _checked_data(data: Data, device: torch.device) -> tuple[torch.Tensor, ...]:
@@ -161,12 +197,13 @@ def _as_tuple(data) -> tuple[torch.Tensor, ...]:
     return (data,) if isinstance(data, torch.Tensor) else tuple(data)
 
 
-def _save_checkpoint(path: Path, fingerprint, parameters, optimizer, generator, history, stopped) -> None:
+def _save_checkpoint(path: Path, fingerprint, parameters, optimizer, generator, generators, history, stopped) -> None:
     state = {
         "fingerprint": fingerprint,
         "parameters": [p.detach().cpu().clone() for p in parameters],
         "optimizer": optimizer.state_dict(),
         "generator": generator.get_state(),
+        "generators": [g.get_state() for g in generators],
         "torch_rng": torch.get_rng_state(),
         "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None,
         "history": history,
@@ -178,7 +215,8 @@ def _save_checkpoint(path: Path, fingerprint, parameters, optimizer, generator, 
     os.replace(partial, path)  # an interrupted save never replaces a good checkpoint
 
 
-def _load_checkpoint(path: Path, fingerprint, parameters, optimizer, generator) -> tuple[list[dict], bool]:
+def _load_checkpoint(path: Path, fingerprint, parameters, optimizer, generator,
+                     generators) -> tuple[list[dict], bool]:
     state = torch.load(path, weights_only=False)
     if state["fingerprint"] != fingerprint:
         raise ValueError(f"checkpoint {path} was written by a different run ({state['fingerprint']}, "
@@ -188,6 +226,11 @@ def _load_checkpoint(path: Path, fingerprint, parameters, optimizer, generator) 
             parameter.copy_(saved)
     optimizer.load_state_dict(state["optimizer"])
     generator.set_state(state["generator"])
+    saved = state.get("generators", [])
+    if len(saved) != len(generators):
+        raise ValueError(f"checkpoint {path} saved {len(saved)} further generator(s), this run has {len(generators)}")
+    for further, saved_state in zip(generators, saved):
+        further.set_state(saved_state)
     torch.set_rng_state(state["torch_rng"])
     if state["cuda_rng"] is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda_rng"])

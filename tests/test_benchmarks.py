@@ -53,3 +53,20 @@ def test_the_rule_benchmark_projects_the_full_profile_from_its_speed():
     speed = rule_speed(torch.rand(400, 147, generator=torch.Generator().manual_seed(0)) * 0.9, epochs=1)
     assert speed["patches_per_second"] > 0
     assert speed["projected_full_profile_seconds"] == pytest.approx(FULL_PROFILE_PATCHES / speed["patches_per_second"])
+
+
+def test_the_vae_scale_benchmark_times_every_variant_and_projects_the_full_profile():
+    from vae_scale import FULL_PROFILE_SAMPLES, measure
+
+    threads = torch.get_num_threads()
+    try:
+        rows = measure(torch.rand(600, 784, generator=torch.Generator().manual_seed(0)), threads=2, samples=200,
+                       latent_sizes=(2, 3))
+    finally:
+        torch.set_num_threads(threads)
+    assert [row["variant"] for row in rows] == ["one VAE per N_z (notebook 05 before)", "one VAE per N_z, fused Adagrad",
+                                                "batched, one process", "batched, two processes"]
+    for row in rows:
+        assert row["samples_per_second"] > 0 and row["wall_seconds"] >= row["training_seconds"] > 0
+        minutes = FULL_PROFILE_SAMPLES * 2 / row["samples_per_second"] / 60
+        assert row["projected_full_profile_training_minutes"] == pytest.approx(minutes)

@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import nbformat
 import papermill
@@ -60,9 +61,9 @@ def test_bad_arguments_fail_with_a_clear_message_before_anything_runs(project, c
 
 def test_an_unknown_profile_is_refused_by_the_parser(project, capsys):
     with pytest.raises(SystemExit) as stop:
-        cli.main(["reproduce", "--profile", "paper"])
+        cli.main(["reproduce", "--profile", "huge"])
     assert stop.value.code == 2
-    assert "invalid choice: 'paper'" in capsys.readouterr().err
+    assert "invalid choice: 'huge'" in capsys.readouterr().err
 
 
 def test_study_names_by_number_stem_or_name(project):
@@ -103,3 +104,39 @@ def test_a_study_without_a_seed_parameter_is_refused(project, capsys):
     nbformat.write(notebook, project / "notebooks" / "01_toy_study.ipynb")
     code, err = run(capsys, "reproduce", "01", "--dry-run")
     assert code == 2 and "has no seed parameter" in err
+
+
+def test_a_notebook_that_declares_checkpoint_dir_gets_a_folder_a_rerun_finds(project, capsys, executed, monkeypatch):
+    notebook = nbformat.read(project / "notebooks" / "01_toy_study.ipynb", as_version=4)
+    notebook.cells[0].source += "\ncheckpoint_dir = None"
+    nbformat.write(notebook, project / "notebooks" / "01_toy_study.ipynb")
+    record = project / "results" / "01_toy_study"
+    folder = cli.checkpoint_folder("01_toy_study", "full", {"epochs": 20}, record, project)
+    assert folder.parent == project / "results" / "01_toy_study.checkpoints"
+    assert folder == cli.checkpoint_folder("01_toy_study", "full", {"epochs": 20}, record, project)  # the same command
+    assert folder != cli.checkpoint_folder("01_toy_study", "full", {"epochs": 21}, record, project)
+    assert folder != cli.checkpoint_folder("01_toy_study", "quick", {"epochs": 20}, record, project)
+
+    def crash(source, output, parameters, **kwargs):  # a run that checkpoints, then fails
+        executed.append(parameters)
+        Path(parameters["checkpoint_dir"]).mkdir(parents=True)
+        (Path(parameters["checkpoint_dir"]) / "model.pt").write_text("state")
+        raise papermill.PapermillExecutionError(0, 1, "", "KeyboardInterrupt", "stopped", [])
+
+    working = papermill.execute_notebook
+    monkeypatch.setattr(papermill, "execute_notebook", crash)
+    with pytest.raises(papermill.PapermillExecutionError):
+        cli.run_notebook("01_toy_study", "full", {"epochs": 20}, record, project)
+    monkeypatch.setattr(papermill, "execute_notebook", working)
+    assert executed[-1]["checkpoint_dir"] == str(folder)
+    assert "rerun the same command to resume" in capsys.readouterr().err
+    cli.run_notebook("01_toy_study", "full", {"epochs": 20}, record, project)  # the same command again
+    assert "resuming from the checkpoints" in capsys.readouterr().out
+    assert executed[-1]["checkpoint_dir"] == str(folder)
+    assert json.loads((record / "metrics.json").read_text()) == {"epochs": 20}
+    assert not folder.parent.exists()  # recorded: its checkpoints are gone
+
+
+def test_a_notebook_without_checkpoint_dir_is_not_given_one(project, executed):
+    cli.run_notebook("01_toy_study", "full", {"epochs": 20}, project / "results" / "01_toy_study", project)
+    assert "checkpoint_dir" not in executed[-1]

@@ -9,7 +9,7 @@ from aelib.batched import BatchedAutoencoder
 from aelib.contractive import autograd_jacobian_norm_squared
 from aelib.models import Autoencoder
 from aelib.rank_order import RankOrderedAutoencoder, rank_ordered_loss
-from aelib.regularizers import REGULARIZERS, training_loss, weight_decay
+from aelib.regularizers import REGULARIZERS, training_loss, weight_decay, weight_decay_groups
 from aelib.saturation import saturating_autoencoder
 from aelib.vae import VAE
 
@@ -37,6 +37,30 @@ def test_weight_decay_adds_half_lambda_times_the_squared_weights(tied):
     expected = cross_entropy_reference(model, X, X) + 0.3 / 2 * squares
     assert torch.allclose(training_loss("weight decay", model, 0.3)(X), expected)
     assert weight_decay([torch.ones(2, 2)], 0.5).item() == 1.0  # lambda/2 * 4
+
+
+@pytest.mark.parametrize("optimizer_class", [torch.optim.SGD, torch.optim.Adagrad, torch.optim.Adam])
+def test_weight_decay_groups_step_as_the_penalty_in_the_loss(optimizer_class):
+    """lambda W added to the gradient by the optimizer is the gradient of weight_decay in the loss."""
+    def run(penalty_in_loss):
+        model = sigmoid_model(tied=False)
+        decayed = [model.decoder_weight]
+        parameters = (model.parameters() if penalty_in_loss else
+                      weight_decay_groups(model.parameters(), decayed, 0.3))
+        optimizer = optimizer_class(parameters, lr=0.05)
+        for _ in range(5):
+            loss = training_loss("plain AE", model)(X) + (weight_decay(decayed, 0.3) if penalty_in_loss else 0)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        return model
+
+    in_loss, in_optimizer = run(True), run(False)
+    for (name, a), b in zip(in_loss.named_parameters(), in_optimizer.parameters()):
+        torch.testing.assert_close(a, b, msg=name)
+    assert not torch.allclose(in_loss.decoder_weight, sigmoid_model(tied=False).decoder_weight)
+    groups = weight_decay_groups(in_loss.parameters(), [in_loss.decoder_weight], 0.3)
+    assert [len(g["params"]) for g in groups] == [1, 3] and [g["weight_decay"] for g in groups] == [0.3, 0.0]
 
 
 def test_l1_and_kl_sparsity_add_their_penalties_on_the_code():

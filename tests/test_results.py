@@ -14,8 +14,9 @@ from aelib.pipeline.results import StudyRecord, study_dir, write_json_atomic
 def test_profiles_write_to_separate_places(tmp_path):
     assert study_dir("01_x", "full", tmp_path) == tmp_path / "results" / "01_x"
     assert study_dir("01_x", "quick", tmp_path) == tmp_path / "results" / "quick" / "01_x"
-    with pytest.raises(ValueError, match="unknown profile 'paper'"):
-        study_dir("01_x", "paper", tmp_path)
+    assert study_dir("01_x", "paper", tmp_path) == tmp_path / "results" / "paper" / "01_x"
+    with pytest.raises(ValueError, match="unknown profile 'huge'"):
+        study_dir("01_x", "huge", tmp_path)
 
 
 def test_record_holds_the_schema_the_report_reads(tmp_path):

@@ -4,7 +4,7 @@ import torch
 from aelib.corruption import masking_noise
 from aelib.losses import reconstruction_cross_entropy
 from aelib.models import Autoencoder
-from aelib.training import NonFiniteLossError, evaluate, train
+from aelib.training import NonFiniteLossError, evaluate, log_spaced_counts, train, training_order
 
 
 def setup(seed=0):
@@ -165,3 +165,72 @@ def test_a_callback_stops_training_and_a_resumed_stopped_run_stays_stopped(tmp_p
     again = train(loss, optimizer, DATA, epochs=10, batch_size=8, generator=generator,
                   on_epoch_end=stop_after_two, checkpoint_path=checkpoint, progress=False)
     assert again == history and torch.equal(model.weight, weights)
+
+
+def test_training_order_is_passes_of_permutations_however_it_is_cut():
+    whole = training_order(7, 0, 30, seed=3)
+    assert whole.shape == (30,)
+    for start in range(0, 28, 7):  # every pass over the 7 rows is a permutation of them
+        assert sorted(whole[start:start + 7].tolist()) == list(range(7))
+    cut = torch.cat([training_order(7, a, b, seed=3) for a, b in ((0, 3), (3, 3), (3, 16), (16, 30))])
+    assert torch.equal(cut, whole)
+    assert not torch.equal(whole, training_order(7, 0, 30, seed=4))
+    assert not torch.equal(whole[:7], whole[7:14])  # each pass its own permutation
+    with pytest.raises(ValueError):
+        training_order(7, 5, 4, seed=0)
+
+
+def test_a_run_in_ordered_segments_does_not_depend_on_where_it_is_cut():
+    """shuffle=False with training_order: the same steps whether a run has 2 epochs or 5."""
+    def run(boundaries):
+        model, optimizer, loss, generator = setup()
+        history = train(loss, optimizer, lambda epoch: DATA[training_order(len(DATA), boundaries[epoch - 1],
+                                                                           boundaries[epoch], seed=0)],
+                        epochs=len(boundaries) - 1, batch_size=8, generator=generator, shuffle=False, progress=False)
+        return model.weight.detach().clone(), history
+
+    two, history = run([0, 64, 160])
+    five, _ = run([0, 16, 64, 80, 120, 160])
+    assert torch.equal(two, five)
+    assert len(history) == 2
+    shuffled = setup()
+    train(shuffled[2], shuffled[1], DATA, epochs=3, batch_size=8, generator=shuffled[3], progress=False)
+    assert not torch.equal(two, shuffled[0].weight)
+
+
+def test_log_spaced_counts_cover_the_decades_in_whole_batches():
+    counts = log_spaced_counts(1000, 100_000, per_decade=10, multiple=100)
+    assert counts[0] == 1000 and counts[-1] == 100_000 and len(counts) == 21
+    assert all(c % 100 == 0 for c in counts) and counts == sorted(set(counts))
+    assert counts[10] == 10_000
+    assert log_spaced_counts(150, 150, 10, 100) == [150]
+
+
+def test_further_generators_are_checkpointed_and_a_resumed_run_repeats_an_uninterrupted_one(tmp_path):
+    def setup_with_noise():
+        model, optimizer, _, generator = setup()
+        noise = torch.Generator().manual_seed(7)  # the loss's own randomness, apart from the trainer's generator
+
+        def loss(x):
+            return reconstruction_cross_entropy(model, x, masking_noise(x, 0.3, noise))
+
+        return model, optimizer, loss, generator, noise
+
+    model, optimizer, loss, generator, noise = setup_with_noise()
+    train(loss, optimizer, DATA, epochs=4, batch_size=8, generator=generator, generators=[noise], progress=False)
+    straight = model.weight.detach().clone()
+
+    for saved, expected_equal in (([True], True), ([False], False)):
+        checkpoint = tmp_path / f"run-{saved[0]}.pt"
+        model, optimizer, loss, generator, noise = setup_with_noise()
+        train(loss, optimizer, DATA, epochs=2, batch_size=8, generator=generator, generators=[noise] if saved[0] else [],
+              progress=False, checkpoint_path=checkpoint)
+        model, optimizer, loss, generator, noise = setup_with_noise()  # a new process: the noise starts afresh
+        train(loss, optimizer, DATA, epochs=4, batch_size=8, generator=generator, generators=[noise] if saved[0] else [],
+              progress=False, checkpoint_path=checkpoint)
+        assert torch.equal(model.weight, straight) == expected_equal  # without it, the noise repeats itself
+
+    model, optimizer, loss, generator, noise = setup_with_noise()
+    with pytest.raises(ValueError, match="further generator"):
+        train(loss, optimizer, DATA, epochs=4, batch_size=8, generator=generator, generators=[noise, noise],
+              progress=False, checkpoint_path=tmp_path / "run-True.pt")

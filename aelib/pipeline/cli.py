@@ -1,9 +1,9 @@
 """Command line: run the studies' notebooks with papermill, build the report, fetch data.
 
     python -m aelib list
-    python -m aelib reproduce [STUDY ...] --profile quick|full [-p NAME VALUE ...] [--seeds 0 1 2]
+    python -m aelib reproduce [STUDY ...] --profile quick|full|paper [-p NAME VALUE ...] [--seeds 0 1 2]
                               [--cores N] [--executor slurm] [--force] [--dry-run]
-    python -m aelib report [--profile quick|full]
+    python -m aelib report [--profile quick|full|paper]
     python -m aelib notebooks [STUDY ...]          re-execute notebooks in place, strip run metadata
     python -m aelib data fetch mnist cifar10 [--data-dir DIR]
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import hashlib
 import json
 import os
 import shutil
@@ -26,8 +27,8 @@ import yaml
 from aelib.pipeline.notebooks import execute_in_place, strip_run_metadata
 from aelib.pipeline.results import PROFILES, project_root, report_dir, study_dir, write_json_atomic
 
-# Set by the command line itself, never through -p.
-RESERVED_PARAMETERS = ("profile", "output_dir")
+# Set by the command line itself, never through -p (checkpoint_dir only for notebooks that declare it).
+RESERVED_PARAMETERS = ("profile", "output_dir", "checkpoint_dir")
 
 
 class UsageError(ValueError):
@@ -55,8 +56,9 @@ def resolve_studies(names: list[str], root: Path) -> list[str]:
 
 
 def profile_parameters(study: str, profile: str, root: Path) -> dict:
-    """The quick profile is the notebook's own defaults; the full one is read from
-    notebooks/<study>.full.yaml, the paper-scale settings."""
+    """The quick profile is the notebook's own defaults; the others are read from
+    notebooks/<study>.<profile>.yaml: full, the committed record's settings, and paper, where a
+    study has one, the paper's own budget (for a GPU or a cluster)."""
     if profile == "quick":
         return {}
     path = root / "notebooks" / f"{study}.{profile}.yaml"
@@ -160,29 +162,62 @@ def reproduce(names: list[str], profile: str, overrides: dict, *, seeds: list[in
     return 0 if status == 0 else 1
 
 
+def checkpoint_folder(study: str, profile: str, parameters: dict, final: Path, root: Path) -> Path:
+    """Where a run of `study` recorded in `final` keeps its training checkpoints: beside the record,
+    in <final>.checkpoints/<digest>, so that the same command run again finds them and resumes. The
+    digest covers the profile, the parameters, the code cells of the notebook and the aelib modules
+    it imports: a run with other parameters or other code starts afresh, in a folder of its own."""
+    from aelib.pipeline.workflow import library_inputs
+
+    notebook = studies(root)[study]
+    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+    digest = hashlib.sha256(json.dumps({"profile": profile, "parameters": parameters}, sort_keys=True,
+                                       default=str).encode())
+    digest.update("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code").encode())
+    for module in library_inputs(notebook, root):
+        digest.update(module.read_bytes())
+    return final.with_name(final.name + ".checkpoints") / digest.hexdigest()[:16]
+
+
 def run_notebook(study: str, profile: str, parameters: dict, final: Path, root: Path) -> None:
     """Execute one study's notebook into a staging folder beside `final`, and swap it into place
-    only when it finishes: an interrupted or failed run leaves the record as it was."""
+    only when it finishes: an interrupted or failed run leaves the record as it was.
+
+    A notebook that declares a `checkpoint_dir` parameter is given `checkpoint_folder(...)`, outside
+    the staging folder (which every run starts empty): its training saves checkpoints there, and the
+    same command run again after an interruption resumes from them. They are deleted once the run is
+    recorded."""
     import papermill
+
+    from aelib.pipeline.study import parameter_names
 
     notebook = studies(root)[study]
     staging = final.with_name(final.name + ".running")
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    injected = {**parameters, "profile": profile, "output_dir": str(staging)}
+    checkpoints = None
+    if "checkpoint_dir" in parameter_names(notebook):
+        checkpoints = checkpoint_folder(study, profile, parameters, final, root)
+        injected["checkpoint_dir"] = str(checkpoints)
     print(f"== {study} ({profile} profile) -> {final.relative_to(root)}", flush=True)
+    if checkpoints is not None and checkpoints.exists() and any(checkpoints.iterdir()):
+        print(f"   resuming from the checkpoints in {checkpoints.relative_to(root)}", flush=True)
     started = time.monotonic()
     try:
-        papermill.execute_notebook(
-            str(notebook), str(staging / f"{study}.ipynb"), cwd=str(notebook.parent),
-            parameters={**parameters, "profile": profile, "output_dir": str(staging)},
-            kernel_name="python3", progress_bar=False)
+        papermill.execute_notebook(str(notebook), str(staging / f"{study}.ipynb"), cwd=str(notebook.parent),
+                                   parameters=injected, kernel_name="python3", progress_bar=False)
     except BaseException:
-        print(f"   {study} failed; its partial output is in {staging}; {final} is unchanged", file=sys.stderr)
+        resume = (f"; rerun the same command to resume from its checkpoints in {checkpoints}"
+                  if checkpoints is not None and checkpoints.exists() else "")
+        print(f"   {study} failed; its partial output is in {staging}; {final} is unchanged{resume}", file=sys.stderr)
         raise
     executed = staging / f"{study}.ipynb"
     if executed.exists():
         strip_run_metadata(executed)
     _replace_folder(staging, final)
+    if checkpoints is not None:
+        shutil.rmtree(checkpoints.parent, ignore_errors=True)  # the record is in place: no run resumes these
     print(f"   done in {time.monotonic() - started:.0f} s", flush=True)
 
 
@@ -268,7 +303,9 @@ def parser() -> argparse.ArgumentParser:
     run = commands.add_parser("reproduce", help="run studies' notebooks, then build the report")
     run.add_argument("studies", nargs="*", help="study names or numbers (default: all)")
     run.add_argument("--profile", choices=PROFILES, default="quick",
-                     help="quick: minutes, writes results/quick/; full: paper scale, writes results/")
+                     help="quick: minutes, writes results/quick/; full: the committed record, writes results/; "
+                          "paper: the paper's own budget where a study has one (for a GPU or a cluster), "
+                          "writes results/paper/")
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                      help="override a notebook parameter (VALUE is YAML: 3, 0.5, [0, 0.25])")
     run.add_argument("--no-report", action="store_true", help="do not rebuild the report afterwards")

@@ -48,10 +48,11 @@ SEED_FOLDER_MARK = ".seed-"  # results/<study>.seed-<n>/: the study run at anoth
 
 
 def load_results(results_dir: Path) -> list[dict]:
-    """Every `results_dir/*/metrics.json` except `results_dir/quick/`, sorted by study name. A
+    """Every `results_dir/*/metrics.json` except the other profiles' (`results_dir/quick/`,
+    `results_dir/paper/`), sorted by study name. A
     study's runs at other seeds (folders `<study>.seed-<n>`) are attached to its record as
     `seed_runs`; the record itself is the default seed's (or, without it, the lowest seed's)."""
-    paths = [p for p in Path(results_dir).glob("*/metrics.json") if p.parent.name != "quick"]
+    paths = [p for p in Path(results_dir).glob("*/metrics.json") if p.parent.name not in ("quick", "paper")]
     records = sorted((_read_metrics(p) for p in paths),
                      key=lambda m: (m["study"], SEED_FOLDER_MARK in m["directory"].name, _seed_of(m)))
     studies: dict[str, dict] = {}

@@ -2,6 +2,8 @@
 
 results/<study>/          the committed full-profile record
 results/quick/<study>/    quick runs (tests, `make reproduce`, a notebook's defaults)
+results/paper/<study>/    paper-profile runs, where a study has one (<study>.paper.yaml: the paper's
+                          own budget, for a GPU or a cluster)
 Each holds metrics.json, figures/ and, when run by papermill, the executed notebook.
 """
 
@@ -19,7 +21,7 @@ import torch
 
 from aelib.pipeline.reproducibility import Provenance
 
-PROFILES = ("quick", "full")
+PROFILES = ("quick", "full", "paper")
 
 
 def project_root(start: str | os.PathLike | None = None) -> Path:
@@ -36,16 +38,16 @@ def project_root(start: str | os.PathLike | None = None) -> Path:
 
 
 def study_dir(study: str, profile: str, root: Path | None = None) -> Path:
-    """results/<study> for the full profile, results/quick/<study> for the quick one."""
+    """results/<study> for the full profile, results/<profile>/<study> for the others (quick, paper)."""
     check_profile(profile)
     results = (root or project_root()) / "results"
-    return results / study if profile == "full" else results / "quick" / study
+    return results / study if profile == "full" else results / profile / study
 
 
 def report_dir(profile: str, root: Path | None = None) -> Path:
     check_profile(profile)
     report = (root or project_root()) / "report"
-    return report if profile == "full" else report / "quick"
+    return report if profile == "full" else report / profile
 
 
 def check_profile(profile: str) -> None:

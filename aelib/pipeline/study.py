@@ -22,7 +22,7 @@ from aelib.pipeline.reproducibility import resolve_device, seed_everything
 from aelib.pipeline.results import StudyRecord, project_root
 
 # Set per run or per machine, not part of what a study computes: left out of the record's params.
-UNRECORDED_PARAMETERS = ("profile", "output_dir", "data_dir")
+UNRECORDED_PARAMETERS = ("profile", "output_dir", "data_dir", "checkpoint_dir")
 
 
 def parameter_names(notebook: str | Path) -> list[str]:
