@@ -17,6 +17,7 @@ import sys
 import traceback
 from collections.abc import Callable
 from multiprocessing import get_context
+from multiprocessing.connection import wait
 
 import torch
 
@@ -43,32 +44,40 @@ def _worker(connection, threads: int, parent: int) -> None:
     connection.send_bytes(message)
 
 
-def run_side_by_side(function: Callable, calls: list[dict], threads: int = 1) -> list:
-    """function(**call) for every call, all at once, each in a process of its own (started with
-    `spawn`, so `function` must be importable, e.g. a function of aelib, and the arguments picklable)
-    with `threads` torch threads; their results in the order of `calls`. The arguments and the results
-    travel by value. A single call runs here, in this process, as it is (the way to use a GPU). An
-    error in a call is raised here, with the worker's traceback printed, once every call has ended."""
-    if len(calls) == 1:
-        return [function(**calls[0])]
+def run_side_by_side(function: Callable, calls: list[dict], threads: int = 1, at_once: int | None = None) -> list:
+    """function(**call) for every call, each in a process of its own (started with `spawn`, so
+    `function` must be importable, e.g. a function of aelib, and the arguments picklable) with
+    `threads` torch threads; their results in the order of `calls`. At most `at_once` processes run
+    together (default: all calls), the next starting as soon as one ends. The arguments and the
+    results travel by value. A single call, or `at_once=1`, runs here, in this process, as it is (the
+    way to use a GPU). An error in a call is raised here, with the worker's traceback printed, once
+    every started call has ended."""
+    if at_once is not None and at_once < 1:
+        raise ValueError(f"at_once must be at least 1, got {at_once!r}")
+    if len(calls) == 1 or at_once == 1:
+        return [function(**call) for call in calls]
     context = get_context("spawn")
-    workers = []
-    for call in calls:
-        here, there = context.Pipe()
-        process = context.Process(target=_worker, args=(there, threads, os.getpid()), daemon=True)
-        process.start()
-        here.send_bytes(pickle.dumps((function, call)))
-        workers.append((process, here))
-    outcomes = []
-    for process, here in workers:
-        try:
-            outcomes.append(pickle.loads(here.recv_bytes()))
-        except EOFError:
-            outcomes.append((False, RuntimeError(f"a worker process of run_side_by_side died (exit code "
-                                                 f"{process.join() or process.exitcode})"), ""))
-        process.join()
-    for succeeded, value, trace in outcomes:
-        if not succeeded:
-            print(trace, file=sys.stderr)
-            raise value
+    waiting, running, outcomes = list(enumerate(calls)), {}, [None] * len(calls)
+    while waiting or running:
+        while waiting and len(running) < (at_once or len(calls)) and not any(o and not o[0] for o in outcomes):
+            index, call = waiting.pop(0)
+            here, there = context.Pipe()
+            process = context.Process(target=_worker, args=(there, threads, os.getpid()), daemon=True)
+            process.start()
+            here.send_bytes(pickle.dumps((function, call)))
+            running[here] = (index, process)
+        if not running:
+            break
+        for here in wait(list(running)):
+            index, process = running.pop(here)
+            try:
+                outcomes[index] = pickle.loads(here.recv_bytes())
+            except EOFError:
+                outcomes[index] = (False, RuntimeError(f"a worker process of run_side_by_side died (exit code "
+                                                       f"{process.join() or process.exitcode})"), "")
+            process.join()
+    for outcome in outcomes:
+        if outcome is not None and not outcome[0]:
+            print(outcome[2], file=sys.stderr)
+            raise outcome[1]
     return [value for _, value, _ in outcomes]

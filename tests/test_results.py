@@ -33,8 +33,10 @@ def test_record_holds_the_schema_the_report_reads(tmp_path):
             "provenance"} <= written.keys()
     assert written["metrics"]["loss"] == 0.5
     assert written["tables"]["by_level"][0]["value"] is None  # NaN stored as null
-    assert written["figures"] == [{"file": "figures/curve.png", "caption": "a caption"}]
+    assert written["figures"] == [{"file": "figures/curve.png", "pdf": "figures/curve.pdf", "caption": "a caption"}]
     assert (tmp_path / "figures" / "curve.png").exists()
+    pdf = (tmp_path / "figures" / "curve.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and b"CreationDate" not in pdf  # vector, and the same bytes from a rerun
     provenance = written["provenance"]
     assert {"git_commit", "git_dirty", "versions", "device", "threads", "data", "seed", "started",
             "duration_seconds"} <= provenance.keys()

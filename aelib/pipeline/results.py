@@ -93,11 +93,14 @@ class StudyRecord:
         self.figures: list[dict] = []
 
     def save_figure(self, figure, name: str, caption: str) -> Path:
-        """Save a matplotlib figure as figures/<name>.png, named after what it shows."""
+        """Save a matplotlib figure as figures/<name>.png (for the report) and figures/<name>.pdf
+        (vector, for the paper; no creation date, so a rerun with the same numbers writes the same
+        bytes), named after what it shows."""
         path = self.figures_dir / f"{name}.png"
         figure.savefig(path, dpi=100, bbox_inches="tight")
+        figure.savefig(path.with_suffix(".pdf"), bbox_inches="tight", metadata={"CreationDate": None})
         self.figures = [f for f in self.figures if f["file"] != f"figures/{name}.png"]
-        self.figures.append({"file": f"figures/{name}.png", "caption": caption})
+        self.figures.append({"file": f"figures/{name}.png", "pdf": f"figures/{name}.pdf", "caption": caption})
         return path
 
     def claim(self, id: str, statement: str, *, paper_value: str, paper_source: str, ours: str,
