@@ -25,6 +25,7 @@ random (seeded) split from the 70,000 official MNIST images instead.
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -205,3 +206,66 @@ def fine_tune(classifier: DeepClassifier, train_images: torch.Tensor, train_labe
     best_epoch = int(np.argmin([row["valid_error"] for row in history]))
     history[best_epoch]["is_best"] = True
     return history
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """The settings every candidate of a layer-wise study shares: the stack's shape, and the SGD of
+    pretraining (per layer) and of fine-tuning."""
+    hidden_units: int
+    n_layers: int
+    pretraining_epochs: int
+    pretraining_batch_size: int
+    pretraining_learning_rate: float
+    finetuning_max_epochs: int
+    finetuning_patience: int
+    finetuning_batch_size: int
+    finetuning_learning_rate: float
+
+
+VARIANTS = ("random", "SAA-3", "SdA-3", "SCAE-3")  # SdA-3's value: a masking fraction; SCAE-3's: lambda
+
+
+def pretrain_and_fine_tune(recipe: Recipe, variant: str, value: float | None, seed: int, *, dataset: str,
+                           data_dir=None, split_seed: int = 0, device: str = "cpu") -> dict:
+    """One candidate of the recipe, from data to a fine-tuned network, all of it seeded by `seed`
+    (initial weights; pretraining order and noise from seed + 1 on; fine-tuning order from seed + 2)
+    on the split drawn with `split_seed`: `variant` is "random" (no pretraining), "SAA-3", "SdA-3"
+    (masking fraction `value`) or "SCAE-3" (contraction weight `value`). It loads its own data, so
+    that candidates can run in processes of their own (`aelib.processes.run_side_by_side`).
+
+    Returns the fine-tuning history, the best validation error and its epoch, the first layer's
+    filters after pretraining, the fine-tuned network's state (CPU tensors) and the seconds of each
+    stage. The test set is not touched."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+    split, _ = load_mnist_basic(dataset, data_dir, seed=split_seed)
+    stack = new_stack(784, [recipe.hidden_units] * recipe.n_layers, torch.Generator().manual_seed(seed)).to(device)
+    train_x, valid_x = split.train_images.to(device), split.valid_images.to(device)
+    clock = time.perf_counter()
+    if variant != "random":
+        greedy_layerwise_pretraining(stack, train_x, epochs=recipe.pretraining_epochs,
+                                     batch_size=recipe.pretraining_batch_size,
+                                     learning_rate=recipe.pretraining_learning_rate, seed=seed + 1,
+                                     noise=value if variant == "SdA-3" else 0.0,
+                                     contraction=value if variant == "SCAE-3" else 0.0)
+    pretraining_seconds = time.perf_counter() - clock
+    pretrained_filters = stack.layers[0].filters().cpu().clone()
+    classifier = classifier_from_stack(stack).to(device)
+    clock = time.perf_counter()
+    history = fine_tune(classifier, train_x, split.train_labels.to(device), valid_x, split.valid_labels.to(device),
+                        max_epochs=recipe.finetuning_max_epochs, patience=recipe.finetuning_patience,
+                        batch_size=recipe.finetuning_batch_size, learning_rate=recipe.finetuning_learning_rate,
+                        seed=seed + 2)
+    best = next(row for row in history if row["is_best"])
+    return {"variant": variant, "value": value, "seed": seed, "history": history, "valid_error": best["valid_error"],
+            "best_epoch": best["epoch"], "pretrained_filters": pretrained_filters,
+            "classifier_state": {k: v.cpu() for k, v in classifier.state_dict().items()},
+            "pretraining_seconds": pretraining_seconds, "finetuning_seconds": time.perf_counter() - clock}
+
+
+def classifier_from_state(state: dict, recipe: Recipe, n_classes: int = 10) -> DeepClassifier:
+    """The fine-tuned network that `pretrain_and_fine_tune` returned the state of."""
+    classifier = classifier_from_stack(new_stack(784, [recipe.hidden_units] * recipe.n_layers), n_classes)
+    classifier.load_state_dict(state)
+    return classifier

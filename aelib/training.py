@@ -126,6 +126,27 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
     return history
 
 
+def stop_when_levelled_off(fraction: float) -> EpochCallback:
+    """An `on_epoch_end` that stops training once the loss has levelled off: after the first epoch
+    whose mean training loss is less than `fraction` below the previous epoch's,
+
+        (L_{t-1} - L_t) / |L_{t-1}| < fraction.
+
+    It adds that relative improvement to each row (`relative_improvement`, NaN for the first
+    epoch) and keeps the previous loss itself, so use one callback per run (no checkpoint resume)."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"fraction must be in (0, 1), got {fraction!r}")
+    previous: list[float] = []
+
+    def levelled_off(row: dict) -> bool:
+        loss = float(sum(row["train_loss"])) if isinstance(row["train_loss"], list) else float(row["train_loss"])
+        row["relative_improvement"] = (previous[-1] - loss) / abs(previous[-1]) if previous else math.nan
+        previous.append(loss)
+        return len(previous) > 1 and row["relative_improvement"] < fraction
+
+    return levelled_off
+
+
 def training_order(n_examples: int, start: int, stop: int, seed: int) -> torch.Tensor:
     """Positions start, ..., stop - 1 of an endless sequence of passes over the n_examples rows,
     each pass a fresh random permutation (pass j drawn from its own generator, seeded from seed and

@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from aelib.comparison import select_setting, smallest_at_matched_error, summarize_over_seeds
+from aelib.comparison import select_setting, summarize_over_seeds, t_interval
 
 
 def test_select_setting_picks_best_and_breaks_ties_by_order():
@@ -29,16 +29,15 @@ def test_summarize_over_seeds_mean_and_sample_std():
     assert cae["seeds"] == 1 and cae["error"] == 5.0 and math.isnan(cae["error_std"])
 
 
-def test_smallest_at_matched_error_excludes_worse_reconstructions():
-    rows = [{"method": "CAE", "error": 10.0, "jac": 3.0},
-            {"method": "AE", "error": 9.0, "jac": 5.0},
-            {"method": "DAE", "error": 11.0, "jac": 2.5},   # within 25%: matched, and smaller
-            {"method": "VAE", "error": 30.0, "jac": 0.1}]   # far worse error: not matched
-    matched, winner = smallest_at_matched_error(rows, reference="CAE", by="method", measure="jac",
-                                                error="error", margin=0.25)
-    assert matched == ["CAE", "AE", "DAE"] and winner == "DAE"
-    matched, winner = smallest_at_matched_error(rows, reference="CAE", by="method", measure="jac",
-                                                error="error", margin=0.05)
-    assert matched == ["CAE", "AE"] and winner == "CAE"
-    with pytest.raises(ValueError):
-        smallest_at_matched_error(rows, reference="SAE", by="method", measure="jac", error="error", margin=0.1)
+def test_t_interval_of_three_seeds():
+    mean, half_width = t_interval([1.0, 2.0, 3.0])
+    assert mean == 2.0
+    assert half_width == pytest.approx(4.302653 * 1.0 / math.sqrt(3), rel=1e-6)  # t_{0.975, 2} s / sqrt(n), s = 1
+
+
+def test_t_interval_needs_two_finite_values():
+    with pytest.raises(ValueError, match="at least 2 finite values"):
+        t_interval([1.0])
+    with pytest.raises(ValueError, match="at least 2 finite values"):
+        t_interval([1.0, float("nan")])
+

@@ -2,7 +2,8 @@
 
 - the trainer imports no other aelib module: it knows no model;
 - the models import no trainer, data, pipeline or report;
-- the report reads results only (of aelib, it imports aelib.pipeline.results alone);
+- the report reads results only (of aelib, it imports aelib.pipeline.results alone), and so does
+  the paper (aelib.pipeline.results and the report's reader);
 - the machine-learning modules (flat in aelib/) import nothing of aelib.pipeline
   (aelib/__main__.py, the entry point of `python -m aelib`, starts the command line);
 - nothing in aelib imports a notebook.
@@ -62,6 +63,10 @@ def violations(package: Path) -> list[str]:
         if module == "aelib.pipeline.report":
             breaks("the report reads results only",
                    {n for n in own if not n.startswith("aelib.pipeline.results") and n not in ("aelib", "aelib.pipeline")})
+        if module == "aelib.pipeline.paper":
+            breaks("the paper reads results only",
+                   {n for n in own if not n.startswith(("aelib.pipeline.results", "aelib.pipeline.report"))
+                    and n not in ("aelib", "aelib.pipeline")})
         if not module.startswith("aelib.pipeline") and module != "aelib.__main__":  # python -m aelib runs the CLI
             breaks("the mathematics imports nothing of the pipeline", {n for n in own if n.startswith("aelib.pipeline")})
         notebook_imports = {n for n in imports_of(path, module) if "notebook" in n.split(".")[0] or "ipynb" in n}
@@ -78,6 +83,7 @@ def test_aelib_keeps_its_import_rules():
     ("models.py", "from aelib.training import train\n", "models import no trainer"),
     ("models.py", "import aelib.data\n", "models import no trainer, data"),
     ("pipeline/report.py", "from aelib.models import Autoencoder\n", "the report reads results only"),
+    ("pipeline/paper.py", "from aelib.training import train\n", "the paper reads results only"),
     ("metrics.py", "from aelib.pipeline.results import StudyRecord\n", "imports nothing of the pipeline"),
     ("metrics.py", "import import_ipynb\n", "imports a notebook"),
 ])

@@ -4,13 +4,16 @@ import torch
 import aelib.pretraining as pretraining
 from aelib.losses import cross_entropy
 from aelib.pretraining import (
+    Recipe,
     classification_error,
     classifier_from_stack,
+    classifier_from_state,
     fine_tune,
     greedy_layerwise_pretraining,
     layer_loss,
     mnist_basic_split,
     new_stack,
+    pretrain_and_fine_tune,
 )
 
 
@@ -122,3 +125,32 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement():
     history = fine_tune(classifier, x[:100], y[:100], x[100:], y[100:], max_epochs=50, patience=2,
                         batch_size=20, learning_rate=0.0)  # no learning: never improves after epoch 1
     assert len(history) == 3
+
+
+TINY = Recipe(hidden_units=8, n_layers=2, pretraining_epochs=1, pretraining_batch_size=50, pretraining_learning_rate=0.1,
+              finetuning_max_epochs=2, finetuning_patience=1, finetuning_batch_size=50, finetuning_learning_rate=0.2)
+
+
+def test_a_candidate_runs_from_its_own_data_and_repeats_itself_at_its_seed():
+    first = pretrain_and_fine_tune(TINY, "SdA-3", 0.25, seed=4, dataset="mnist-5k")
+    again = pretrain_and_fine_tune(TINY, "SdA-3", 0.25, seed=4, dataset="mnist-5k")
+    other = pretrain_and_fine_tune(TINY, "SdA-3", 0.25, seed=5, dataset="mnist-5k")
+    assert first["valid_error"] == again["valid_error"]
+    assert all(torch.equal(first["classifier_state"][k], again["classifier_state"][k]) for k in first["classifier_state"])
+    assert not torch.equal(first["classifier_state"]["hidden.0.weight"], other["classifier_state"]["hidden.0.weight"])
+    assert first["pretrained_filters"].shape == (8, 784) and first["pretraining_seconds"] > 0
+    classifier = classifier_from_state(first["classifier_state"], TINY)
+    assert torch.equal(classifier.hidden[0].weight, first["classifier_state"]["hidden.0.weight"])
+
+
+def test_random_init_skips_pretraining_and_starts_from_the_same_weights():
+    random = pretrain_and_fine_tune(TINY, "random", None, seed=4, dataset="mnist-5k")
+    initial = new_stack(784, [8, 8], torch.Generator().manual_seed(4))
+    assert torch.equal(random["pretrained_filters"], initial.layers[0].filters())
+    assert random["pretraining_seconds"] < 0.01
+
+
+def test_an_unknown_variant_is_refused():
+    with pytest.raises(ValueError, match="variant must be one of"):
+        pretrain_and_fine_tune(TINY, "DBN-3", None, seed=0, dataset="mnist-5k")
+

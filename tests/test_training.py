@@ -4,7 +4,14 @@ import torch
 from aelib.corruption import masking_noise
 from aelib.losses import reconstruction_cross_entropy
 from aelib.models import Autoencoder
-from aelib.training import NonFiniteLossError, evaluate, log_spaced_counts, train, training_order
+from aelib.training import (
+    NonFiniteLossError,
+    evaluate,
+    log_spaced_counts,
+    stop_when_levelled_off,
+    train,
+    training_order,
+)
 
 
 def setup(seed=0):
@@ -234,3 +241,25 @@ def test_further_generators_are_checkpointed_and_a_resumed_run_repeats_an_uninte
     with pytest.raises(ValueError, match="further generator"):
         train(loss, optimizer, DATA, epochs=4, batch_size=8, generator=generator, generators=[noise, noise],
               progress=False, checkpoint_path=tmp_path / "run-True.pt")
+
+
+def test_levelled_off_stops_at_the_first_small_improvement():
+    stop = stop_when_levelled_off(0.1)
+    rows = [{"train_loss": loss} for loss in (10.0, 8.0, 7.5, 7.0)]
+    decisions = [stop(row) for row in rows]
+    assert decisions == [False, False, True, True]  # 10 -> 8: 20 %; 8 -> 7.5: 6.25 % < 10 %
+    assert [row["relative_improvement"] for row in rows[1:3]] == pytest.approx([0.2, 0.0625])
+
+
+def test_training_stops_once_levelled_off():
+    model, optimizer, loss, generator = setup()
+    history = train(loss, optimizer, DATA, epochs=200, batch_size=8, generator=generator, progress=False,
+                    on_epoch_end=stop_when_levelled_off(0.05))
+    assert 1 < len(history) < 200
+    assert history[-1]["relative_improvement"] < 0.05
+    assert all(row["relative_improvement"] >= 0.05 for row in history[1:-1])
+
+
+def test_levelled_off_needs_a_fraction():
+    with pytest.raises(ValueError, match=r"fraction must be in \(0, 1\)"):
+        stop_when_levelled_off(0.0)

@@ -264,6 +264,20 @@ def report(profile: str) -> None:
     print("report written:", *(str(Path(p).relative_to(root)) for p in written), sep="\n  ")
 
 
+def paper(profile: str, compile_pdf: bool) -> int:
+    from aelib.pipeline.paper import PaperError, build_paper
+
+    root = project_root()
+    try:
+        built = build_paper(study_dir("x", profile, root).parent, root / "paper", compile_pdf=compile_pdf)
+    except PaperError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"paper: {built.relative_to(root)} (numbers, tables and figures from "
+          f"{study_dir('x', profile, root).parent.relative_to(root)}/)")
+    return 0
+
+
 def fetch_data(names: list[str], data_dir: str | None) -> None:
     from aelib.data import DATASETS, fetch
 
@@ -331,6 +345,10 @@ def parser() -> argparse.ArgumentParser:
     refresh.add_argument("studies", nargs="*", help="study names or numbers (default: all)")
     rep = commands.add_parser("report", help="build report/ from results/")
     rep.add_argument("--profile", choices=PROFILES, default="full")
+    draft = commands.add_parser("paper", help="build paper/main.pdf: its numbers, tables and figures from results/")
+    draft.add_argument("--profile", choices=PROFILES, default="full", help="whose results (default: the record)")
+    draft.add_argument("--no-compile", action="store_true",
+                       help="generate and check paper/generated/ only, without LaTeX")
     data = commands.add_parser("data", help="data sets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     get = data_commands.add_parser("fetch", help="download the official files and verify them")
@@ -356,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
             refresh_notebooks(arguments.studies)
         elif arguments.command == "report":
             report(arguments.profile)
+        elif arguments.command == "paper":
+            return paper(arguments.profile, not arguments.no_compile)
         elif arguments.command == "data":
             fetch_data(arguments.datasets, arguments.data_dir)
     except UsageError as error:

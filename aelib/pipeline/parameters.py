@@ -32,3 +32,15 @@ def require_choice(name: str, value, choices: Iterable) -> None:
     choices = list(choices)
     if value not in choices:
         raise ValueError(f"parameter {name} must be one of {choices}, got {value!r}")
+
+
+def require_sweep(name: str, values, *, start: float | None = 0.0, minimum_length: int = 2) -> None:
+    """A swept weight or noise level: at least `minimum_length` increasing non-negative numbers,
+    the first equal to `start` when one is given (0.0: the unregularized model heads the sweep)."""
+    numbers = isinstance(values, (list, tuple)) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 0 for v in values)
+    if not numbers or len(values) < minimum_length or any(b <= a for a, b in zip(values, values[1:])) \
+            or (start is not None and values[0] != start):
+        first = f", starting at {start!r}" if start is not None else ""
+        raise ValueError(f"parameter {name} must be at least {minimum_length} increasing non-negative numbers"
+                         f"{first}, got {values!r}")

@@ -1,0 +1,55 @@
+"""Two families of models compared at matched reconstruction error.
+
+A regularizer buys something (a less sensitive code, a smaller Jacobian) with reconstruction
+error, and its weight sets the price. Sweeping one method's weight gives a family of models,
+a curve of points (e_k, m_k): clean reconstruction error against the measure. Comparing two
+methods at one weight each compares models that do not reconstruct alike; comparing them at
+*equal error* asks which buys more for the same price. Along a curve ordered by error, the
+measure at error e is the linear interpolation between the two models that bracket it,
+
+    m(e) = m_k + (e - e_k) (m_{k+1} - m_k) / (e_{k+1} - e_k),    e_k <= e <= e_{k+1},
+
+and the two curves are compared at every error of either family's models that lies inside
+both curves' error ranges: each of A's models against B's interpolated curve, and each of B's
+models against A's (both directions, so that neither family's grid alone sets the points).
+Outside the overlap, nothing is compared: extrapolating a trade-off is guessing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+
+def interpolate_along(errors: Sequence[float], measures: Sequence[float], error: float) -> float:
+    """The measure of a curve at `error`, linearly interpolated between the two points whose
+    errors bracket it (the points are sorted by error first); NaN outside the curve's range."""
+    if len(errors) != len(measures) or not errors:
+        raise ValueError(f"a curve needs as many errors as measures, at least one: got {len(errors)} and {len(measures)}")
+    points = sorted(zip(errors, measures))
+    if not points[0][0] <= error <= points[-1][0]:
+        return math.nan
+    for (e0, m0), (e1, m1) in zip(points, points[1:]):
+        if e0 <= error <= e1:
+            return m0 if e1 == e0 else m0 + (error - e0) * (m1 - m0) / (e1 - e0)
+    return points[-1][1]  # a curve of one point, or `error` equal to the last
+
+
+def matched_error_comparison(curve_a: tuple[Sequence[float], Sequence[float]],
+                             curve_b: tuple[Sequence[float], Sequence[float]], *,
+                             exclude_shared: bool = True) -> list[dict]:
+    """Both curves, each (errors, measures), at every model error of either that lies inside both
+    error ranges, ascending: rows {error, a, b, from} ("a" or "b": whose model sets the error).
+    With `exclude_shared`, an error where both curves have a model with the same measure (a model
+    both families share, e.g. the unregularized one) is left out: it compares a model with itself."""
+    (errors_a, measures_a), (errors_b, measures_b) = curve_a, curve_b
+    low = max(min(errors_a), min(errors_b))
+    high = min(max(errors_a), max(errors_b))
+    shared = set(zip(errors_a, measures_a)) & set(zip(errors_b, measures_b)) if exclude_shared else set()
+    rows = []
+    for source, errors, measures in (("a", errors_a, measures_a), ("b", errors_b, measures_b)):
+        for error, measure in zip(errors, measures):
+            if low <= error <= high and (error, measure) not in shared:
+                rows.append({"error": error, "a": interpolate_along(errors_a, measures_a, error),
+                             "b": interpolate_along(errors_b, measures_b, error), "from": source})
+    return sorted(rows, key=lambda row: row["error"])

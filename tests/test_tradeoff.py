@@ -1,0 +1,45 @@
+import math
+
+import pytest
+
+from aelib.tradeoff import interpolate_along, matched_error_comparison
+
+
+def test_interpolation_is_linear_between_the_bracketing_points_in_any_order():
+    errors, measures = [3.0, 1.0, 2.0], [0.0, 1.0, 0.5]  # sorted by error: (1, 1), (2, 0.5), (3, 0)
+    assert interpolate_along(errors, measures, 1.5) == pytest.approx(0.75)
+    assert interpolate_along(errors, measures, 2.5) == pytest.approx(0.25)
+    assert interpolate_along(errors, measures, 3.0) == 0.0
+    assert interpolate_along(errors, measures, 1.0) == 1.0
+
+
+def test_no_extrapolation_outside_the_curve():
+    assert math.isnan(interpolate_along([1.0, 2.0], [1.0, 0.0], 0.99))
+    assert math.isnan(interpolate_along([1.0, 2.0], [1.0, 0.0], 2.01))
+
+
+def test_a_curve_needs_matching_lengths():
+    with pytest.raises(ValueError, match="as many errors as measures"):
+        interpolate_along([1.0, 2.0], [1.0], 1.5)
+
+
+def test_comparison_runs_both_ways_inside_the_overlap_only():
+    # a: from (1, 1) down to (3, 0); b: from (2, 1) to (5, 1) -- overlap [2, 3]
+    rows = matched_error_comparison(([1.0, 2.0, 3.0], [1.0, 0.5, 0.0]), ([2.0, 2.5, 5.0], [1.0, 1.0, 1.0]))
+    assert [(row["error"], row["from"]) for row in rows] == [(2.0, "a"), (2.0, "b"), (2.5, "b"), (3.0, "a")]
+    assert [row["a"] for row in rows] == pytest.approx([0.5, 0.5, 0.25, 0.0])
+    assert [row["b"] for row in rows] == pytest.approx([1.0, 1.0, 1.0, 1.0])
+
+
+def test_a_model_both_families_share_is_not_compared_with_itself():
+    shared = (1.0, 0.4)  # e.g. the unregularized model, the first point of both sweeps
+    curve_a = ([shared[0], 2.0], [shared[1], 0.2])
+    curve_b = ([shared[0], 3.0], [shared[1], 0.3])
+    rows = matched_error_comparison(curve_a, curve_b)
+    assert [row["error"] for row in rows] == [2.0]
+    assert rows[0]["a"] == pytest.approx(0.2) and rows[0]["b"] == pytest.approx(0.4 + (0.3 - 0.4) / 2)
+    assert [row["error"] for row in matched_error_comparison(curve_a, curve_b, exclude_shared=False)] == [1.0, 1.0, 2.0]
+
+
+def test_disjoint_curves_have_nothing_to_compare():
+    assert matched_error_comparison(([1.0, 2.0], [0.0, 0.0]), ([3.0, 4.0], [0.0, 0.0])) == []
