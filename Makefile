@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine (no GPU needed):
 #   make reproduce   run every study in the quick profile and build report/quick/
-#   make test        unit tests and the notebooks' regression tests (nbval)
+#   make test        unit tests, the notebooks' regression tests (nbval) and the paper's build
+#   make paper       paper/main.pdf from the record (TeX Live needed)
 # Paper scale: make reproduce PROFILE=full   (writes results/ and report/, the committed record)
 # Seeds and cores: make reproduce SEEDS="0 1 2" CORES=2
 
@@ -14,7 +15,7 @@ SEEDS ?=
 # (how CI provides the official files offline), else the user cache, downloading what is missing.
 export AELIB_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install lint test reproduce report notebooks clean-quick
+.PHONY: install lint test reproduce report paper notebooks clean-quick
 
 install: $(VENV)/installed
 
@@ -37,6 +38,11 @@ reproduce: install
 
 report: install
 	$(PY) -m aelib report --profile $(PROFILE)
+
+# The paper draft: paper/main.tex with every number, table and figure generated from results/ (the record),
+# compiled to paper/main.pdf (needs TeX Live, latexmk and pdftotext: see the README)
+paper: install
+	$(PY) -m aelib paper
 
 clean-quick:
 	rm -rf results/quick report/quick

@@ -4,9 +4,11 @@
 paper` (and `make paper`) writes, from the results folder alone, `paper/generated/`:
 
 - `macros.tex`: a named macro for every claim of every study (``\\DaeLocalityMatchesTutorialOurs``,
-  ``...Verdict``, ``...Tolerance``) and every number of its metrics (``\\DaeMedianLocalityThirty``:
-  study prefix, then the key's words, a fraction as its percent), each after a comment that gives its
-  source (study, key, commit);
+  ``...Verdict``, ``...Tolerance``, ``...PaperValue``), every number of its metrics
+  (``\\DaeMedianLocalityThirty``: study prefix, then the key's words, a fraction as its percent) and
+  of its parameters (``\\VaeParamSamplesPerLatentSize``), each after a comment that gives its source
+  (study, key, commit);
+- `limitations.tex`: every claim that does not hold or was not evaluated, as a list;
 - `claims/<study>.tex`: the study's claims as a list, verdict first (hyphenation off, so that the
   text check below finds each value whole); `tables/<study>_<table>.tex`: the record's tables in
   booktabs; `tables/comparison.tex`: the cross-regularizer table of study 07, mean +- std;
@@ -151,10 +153,11 @@ def macro_definitions(studies: list[dict]) -> tuple[str, dict[str, str]]:
                                  ("Tolerance", latex_text(claim.get("tolerance", ""))),
                                  ("PaperValue", latex_text(claim.get("paper_value", "")))):
                 define(claim_name + field, value, f"{study['study']} claim {claim['id']} {field.lower()}, commit {commit}")
-        for path, value in _numbers(study.get("metrics") or {}):
-            key = "".join(f"[{p!r}]" if i else p for i, p in enumerate(path))
-            define(prefix + "".join(name_words(p) for p in path), latex_text(format_number(value)),
-                   f"{study['study']} metrics {key}, commit {commit}")
+        for part, infix in (("metrics", ""), ("params", "Param")):
+            for path, value in _numbers(study.get(part) or {}):
+                key = "".join(f"[{p!r}]" if i else p for i, p in enumerate(path))
+                define(prefix + infix + "".join(name_words(p) for p in path), latex_text(format_number(value)),
+                       f"{study['study']} {part} {key}, commit {commit}")
     return "\n".join(lines) + "\n", sources
 
 
@@ -164,6 +167,14 @@ def claims_list(study: dict) -> str:
              f"{latex_text(c.get('statement', ''))} Ours: {latex_text(c.get('ours', ''))}. "
              f"Tolerance: {latex_text(c.get('tolerance', ''))}." for c in study["claims"]]
     return "\n".join(["\\begin{claimlist}", *items, "\\end{claimlist}", ""])
+
+
+def limitations_list(studies: list[dict]) -> str:
+    """Every claim that does not hold or was not evaluated, with its study, value and tolerance."""
+    items = [f"\\item \\texttt{{{latex_text(s['study'])}}}, \\texttt{{{latex_text(c['id'])}}} "
+             f"({VERDICTS[c.get('holds')]}): {latex_text(c.get('ours', ''))} (tolerance: {latex_text(c.get('tolerance', ''))})."
+             for s in studies for c in s["claims"] if c.get("holds") is not True]
+    return "\n".join(["\\begin{claimlist}", *(items or ["\\item Every claim holds."]), "\\end{claimlist}", ""])
 
 
 def booktabs_table(rows: list[dict], columns: list[str] | None = None) -> str:
@@ -400,6 +411,7 @@ def generate(results_dir: Path, paper_dir: Path) -> list[dict]:
     macros, _ = macro_definitions(studies)
     write_text_atomic(generated / "macros.tex", macros)
     write_text_atomic(generated / "preamble.tex", PREAMBLE)
+    write_text_atomic(generated / "limitations.tex", limitations_list(studies))
     for study in studies:
         write_text_atomic(generated / "claims" / f"{study['study']}.tex", claims_list(study))
         for name, rows in (study.get("tables") or {}).items():
