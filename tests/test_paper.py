@@ -63,6 +63,7 @@ def test_a_number_no_result_defines_is_found_by_name():
 def test_the_pdf_text_must_hold_every_claims_value():
     studies = [study(ours="0.47 -> 0.58 ± 0.02")]
     assert values_missing_from("Ours: 0.47 ->\n0.58 ± 0.02. Tolerance", studies) == []
+    assert values_missing_from("Ours: 0.47 ->\n3\n\f0.58 ± 0.02.", studies) == []  # a page break, its number
     assert values_missing_from("Ours: 0.47 -> 0.59 ± 0.02.", studies) == [
         "01_denoising_filters locality_matches_tutorial: '0.47 -> 0.58 ± 0.02'"]
 
@@ -91,6 +92,19 @@ def test_a_draft_using_an_undefined_number_fails_before_latex(tmp_path):
                     reason="TeX Live and poppler not installed (.ci/run installs them)")
 def test_the_committed_draft_builds_from_the_committed_record(tmp_path):
     paper = tmp_path / "paper"
-    shutil.copytree(ROOT / "paper", paper, ignore=shutil.ignore_patterns("generated", "*.pdf", "*.aux", "*.log"))
+    shutil.copytree(ROOT / "paper", paper, ignore=shutil.ignore_patterns(  # what a fresh clone has: the draft alone
+        "generated", "*.pdf", "*.aux", "*.log", "*.fls", "*.fdb_latexmk", "*.bbl", "*.blg", "*.out", "references.bib"))
     pdf = build_paper(ROOT / "results", paper)
     assert pdf.stat().st_size > 10_000
+
+
+def test_a_figure_no_record_has_is_named(tmp_path):
+    results = tmp_path / "results" / "01_denoising_filters"
+    results.mkdir(parents=True)
+    (results / "metrics.json").write_text(json.dumps(study()))
+    paper = tmp_path / "paper"
+    paper.mkdir()
+    (paper / "main.tex").write_text("\\newcommand{\\studyfigure}[1]{\\includegraphics{generated/figures/#1}}\n"
+                                    "\\studyfigure{01_denoising_filters/filters_noise_90}")
+    with pytest.raises(PaperError, match="figures that no record has: generated/figures/01_denoising_filters/filters_noise_90"):
+        build_paper(tmp_path / "results", paper, compile_pdf=False)

@@ -366,10 +366,13 @@ def used_but_undefined(tex: str, defined: set[str], prefixes) -> list[str]:
 
 
 def missing_figures(tex: str, paper_dir: Path) -> list[str]:
-    """Files that `tex` \\includegraphics and that do not exist (an extension may be left out)."""
+    """Files that `tex` includes, by \\includegraphics or by main.tex's \\studyfigure{<study>/<name>}
+    (generated/figures/<study>/<name>), and that do not exist (an extension may be left out)."""
     text = re.sub(r"(?<!\\)%.*", "", tex)
+    names = re.findall(r"\\includegraphics(?:\[[^\]]*\])?\{([^}#]+)\}", text)
+    names += [f"generated/figures/{name}" for name in re.findall(r"\\studyfigure\{([^}#]+)\}", text)]
     missing = []
-    for name in re.findall(r"\\includegraphics(?:\[[^\]]*\])?\{([^}]+)\}", text):
+    for name in names:
         path = paper_dir / name
         if not (path.exists() or any(path.with_suffix(s).exists() for s in (".pdf", ".png"))):
             missing.append(name)
@@ -389,7 +392,7 @@ def rendered(text: str) -> str:
 
 def values_missing_from(pdf_text: str, studies: list[dict]) -> list[str]:
     """The claims whose value (`ours`, as metrics.json records it) the PDF's text does not hold."""
-    haystack = normalized(pdf_text)
+    haystack = normalized(re.sub(r"\n\s*\d+\s*\n*\f", "\n", pdf_text))  # a page's footer (its number) splits no value
     return [f"{s['study']} {c['id']}: {c.get('ours', '')!r}" for s in studies for c in s["claims"]
             if normalized(rendered(c.get("ours", ""))) not in haystack]
 
