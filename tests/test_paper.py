@@ -74,17 +74,22 @@ def test_log_problems_name_undefined_citations_and_macros():
     assert log_problems(log) == ["Citation `vincent2009' on page 2 undefined", "undefined control sequence \\DaeTypo"]
 
 
-def test_a_draft_using_an_undefined_number_fails_before_latex(tmp_path):
+def one_study_draft(tmp_path):
+    """A results folder holding `study()`, and an empty paper folder: (results, paper)."""
     results = tmp_path / "results" / "01_denoising_filters"
     results.mkdir(parents=True)
     (results / "metrics.json").write_text(json.dumps(study()))
-    paper = tmp_path / "paper"
-    paper.mkdir()
+    (tmp_path / "paper").mkdir()
+    return tmp_path / "results", tmp_path / "paper"
+
+
+def test_a_draft_using_an_undefined_number_fails_before_latex(tmp_path):
+    results, paper = one_study_draft(tmp_path)
     (paper / "main.tex").write_text(r"\documentclass{article}\begin{document}\DaeMedianLocalityNinety\end{document}")
     with pytest.raises(PaperError, match=r"no result defines: \\DaeMedianLocalityNinety"):
-        build_paper(tmp_path / "results", paper, compile_pdf=False)
+        build_paper(results, paper, compile_pdf=False)
     (paper / "main.tex").write_text(r"\documentclass{article}\begin{document}\DaeMedianLocalityThirty\end{document}")
-    assert build_paper(tmp_path / "results", paper, compile_pdf=False) == paper / "main.tex"
+    assert build_paper(results, paper, compile_pdf=False) == paper / "main.tex"
     assert (paper / "generated" / "macros.tex").exists() and (paper / "references.bib").exists()
 
 
@@ -99,12 +104,8 @@ def test_the_committed_draft_builds_from_the_committed_record(tmp_path):
 
 
 def test_a_figure_no_record_has_is_named(tmp_path):
-    results = tmp_path / "results" / "01_denoising_filters"
-    results.mkdir(parents=True)
-    (results / "metrics.json").write_text(json.dumps(study()))
-    paper = tmp_path / "paper"
-    paper.mkdir()
+    results, paper = one_study_draft(tmp_path)
     (paper / "main.tex").write_text("\\newcommand{\\studyfigure}[1]{\\includegraphics{generated/figures/#1}}\n"
                                     "\\studyfigure{01_denoising_filters/filters_noise_90}")
     with pytest.raises(PaperError, match="figures that no record has: generated/figures/01_denoising_filters/filters_noise_90"):
-        build_paper(tmp_path / "results", paper, compile_pdf=False)
+        build_paper(results, paper, compile_pdf=False)
