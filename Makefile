@@ -15,7 +15,7 @@ SEEDS ?=
 # (how CI provides the official files offline), else the user cache, downloading what is missing.
 export AELIB_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install lint test reproduce report paper notebooks clean-quick
+.PHONY: install lint test reproduce report paper notebooks clean-quick quick-seeds
 
 install: $(VENV)/installed
 
@@ -46,6 +46,15 @@ paper: install
 
 clean-quick:
 	rm -rf results/quick report/quick
+
+# The committed quick-profile record over seeds: every study's quick profile at QUICK_SEEDS, from a clean
+# results/quick/, copied to results/quick-seeds/ (tracked) and its report built in report/quick-seeds/
+QUICK_SEEDS ?= 0 1 2 3 4
+quick-seeds: install clean-quick
+	rm -rf .aelib/workflow/quick
+	$(PY) -m aelib reproduce --profile quick --seeds $(QUICK_SEEDS) --cores $(CORES) --no-report
+	$(PY) -m aelib snapshot --profile quick --to results/quick-seeds
+	$(PY) -m aelib report --results-dir results/quick-seeds --report-dir report/quick-seeds
 
 # Re-execute the notebooks in place with their quick defaults, storing the outputs that nbval
 # compares, without per-run metadata (run after changing a notebook or aelib; review the diff).

@@ -44,16 +44,26 @@ def _worker(connection, threads: int, parent: int) -> None:
     connection.send_bytes(message)
 
 
-def run_side_by_side(function: Callable, calls: list[dict], threads: int = 1, at_once: int | None = None) -> list:
+def threads_per_process(total_threads: int, processes: int) -> int:
+    """Each of `processes` processes side by side gets an equal share of `total_threads`, at least one."""
+    if isinstance(total_threads, bool) or not isinstance(total_threads, int) or total_threads < 1:
+        raise ValueError(f"total_threads must be a positive integer, got {total_threads!r}")
+    return max(1, total_threads // processes)
+
+
+def run_side_by_side(function: Callable, calls: list[dict], total_threads: int = 1, at_once: int | None = None) -> list:
     """function(**call) for every call, each in a process of its own (started with `spawn`, so
-    `function` must be importable, e.g. a function of aelib, and the arguments picklable) with
-    `threads` torch threads; their results in the order of `calls`. At most `at_once` processes run
-    together (default: all calls), the next starting as soon as one ends. The arguments and the
+    `function` must be importable, e.g. a function of aelib, and the arguments picklable); their
+    results in the order of `calls`. At most `at_once` processes run together (default: all calls),
+    the next starting as soon as one ends. `total_threads` is the machine's share for all of them
+    together: each process gets `threads_per_process(total_threads, ...)` torch threads, so that the
+    processes side by side never ask for more threads than there are. The arguments and the
     results travel by value. A single call, or `at_once=1`, runs here, in this process, as it is (the
     way to use a GPU). An error in a call is raised here, with the worker's traceback printed, once
     every started call has ended."""
     if at_once is not None and at_once < 1:
         raise ValueError(f"at_once must be at least 1, got {at_once!r}")
+    threads = threads_per_process(total_threads, min(len(calls), at_once or len(calls)))
     if len(calls) == 1 or at_once == 1:
         return [function(**call) for call in calls]
     context = get_context("spawn")

@@ -81,7 +81,7 @@ def main() -> None:
     results = []
     for hidden in arguments.hidden:
         one, two_threads = stage_seconds(hidden, 1), stage_seconds(hidden, 2)
-        pair = run_side_by_side(stage_seconds, [{"hidden": hidden, "threads": 1}] * 2, threads=1)
+        pair = run_side_by_side(stage_seconds, [{"hidden": hidden, "threads": 1}] * 2, total_threads=2)
         side_by_side = {stage: max(pair[0][stage], pair[1][stage]) / 2 for stage in one}  # two candidates per wait
         for label, seconds in (("1 process, 1 thread", one), ("1 process, 2 threads", two_threads),
                                ("2 processes side by side (per candidate)", side_by_side)):

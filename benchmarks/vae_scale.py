@@ -69,7 +69,7 @@ def batched(images: torch.Tensor, latent_sizes, samples: int, threads: int, proc
                                     checkpoint_every=samples, weight_prior=1 / len(images)),
                   train_images=images, train_bound_images=evaluation, test_images=evaluation)
              for group in split_by_cost(list(latent_sizes), processes)]
-    results = run_side_by_side(train_latent_sweep, calls, threads=max(1, threads // processes))
+    results = run_side_by_side(train_latent_sweep, calls, total_threads=threads)
     return max(sum(row["seconds"] for row in history) for history, _ in results)
 
 

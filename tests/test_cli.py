@@ -140,3 +140,28 @@ def test_a_notebook_that_declares_checkpoint_dir_gets_a_folder_a_rerun_finds(pro
 def test_a_notebook_without_checkpoint_dir_is_not_given_one(project, executed):
     cli.run_notebook("01_toy_study", "full", {"epochs": 20}, project / "results" / "01_toy_study", project)
     assert "checkpoint_dir" not in executed[-1]
+
+
+def test_a_snapshot_keeps_the_default_seed_whole_and_the_other_seeds_metrics(project, capsys):
+    quick = project / "results" / "quick"
+    for folder, files in (("01_toy_study", ("metrics.json", "01_toy_study.ipynb", "figures/filters.png")),
+                          ("01_toy_study.seed-1", ("metrics.json", "01_toy_study.ipynb"))):
+        for name in files:
+            (quick / folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (quick / folder / name).write_text(f"{folder}/{name}")
+    target = project / "results" / "quick-seeds"
+    (target / "stale").mkdir(parents=True)  # an older snapshot is replaced, not merged
+    assert run(capsys, "snapshot", "--profile", "quick", "--to", str(target)) == (0, "")
+    copied = sorted(str(p.relative_to(target)) for p in target.rglob("*") if p.is_file())
+    assert copied == ["01_toy_study.seed-1/metrics.json", "01_toy_study/01_toy_study.ipynb",
+                      "01_toy_study/figures/filters.png", "01_toy_study/metrics.json"]
+    assert (target / "01_toy_study.seed-1" / "metrics.json").read_text() == "01_toy_study.seed-1/metrics.json"
+
+
+def test_a_snapshot_needs_results_and_a_folder_outside_them(project, capsys):
+    code, err = run(capsys, "snapshot", "--profile", "quick", "--to", "results/quick-seeds")
+    assert code == 2 and "no results to snapshot" in err and "reproduce --profile quick --seeds" in err
+    (project / "results" / "quick" / "01_toy_study").mkdir(parents=True)
+    (project / "results" / "quick" / "01_toy_study" / "metrics.json").write_text("{}")
+    code, err = run(capsys, "snapshot", "--profile", "quick", "--to", "results/quick/kept")
+    assert code == 2 and "must lie outside" in err

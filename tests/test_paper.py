@@ -1,12 +1,17 @@
+import difflib
 import json
+import re
 import shutil
+import subprocess
 
 import pytest
 
 from aelib.pipeline.paper import (
     PaperError,
     build_paper,
+    claims_list,
     latex_text,
+    limitations_list,
     log_problems,
     macro_definitions,
     name_words,
@@ -40,6 +45,20 @@ def test_every_claim_and_metric_gets_a_macro_with_its_source():
     assert r"\newcommand{\DaeMedianLocalityThirty}{0.47}" in text
     assert "% 01_denoising_filters metrics median_locality['0.3'], commit abcdef123456" in text
     assert sources["DaeMedianLocalityZero"].startswith("01_denoising_filters metrics")
+
+
+def test_a_claim_holds_in_the_draft_only_if_it_holds_at_every_seed():
+    record = study(holds=True)
+    record["provenance"]["seed"] = 0
+    record["seed_runs"] = [study(holds=True), study(holds=False)]
+    text, _ = macro_definitions([record])
+    assert r"\newcommand{\DaeLocalityMatchesTutorialVerdict}{does not hold (2 of 3 seeds)}" in text
+    assert r"\newcommand{\DaeSeedRuns}{3}" in text
+    assert r"\textbf{does not hold (2 of 3 seeds)}" in claims_list(record) and "Ours (seed 0):" in claims_list(record)
+    assert "locality" in limitations_list([record])
+    record["seed_runs"] = [study(holds=True)]
+    assert "holds (2 of 2 seeds)" in claims_list(record) and limitations_list([record]).count(r"\item") == 1
+    assert "Every claim holds" in limitations_list([record])
 
 
 def test_two_keys_with_one_macro_name_are_an_error_that_names_both():
@@ -109,3 +128,28 @@ def test_a_figure_no_record_has_is_named(tmp_path):
                                     "\\studyfigure{01_denoising_filters/filters_noise_90}")
     with pytest.raises(PaperError, match="figures that no record has: generated/figures/01_denoising_filters/filters_noise_90"):
         build_paper(results, paper, compile_pdf=False)
+
+
+def changed_words(before: str, after: str) -> list[tuple[list[str], list[str]]]:
+    """The runs of words that differ between two texts (difflib on whitespace-separated words)."""
+    a, b = before.split(), after.split()
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    return [(a[i1:i2], b[j1:j2]) for tag, i1, i2, j1, j2 in matcher.get_opcodes() if tag != "equal"]
+
+
+@pytest.mark.skipif(shutil.which("latexmk") is None or shutil.which("pdftotext") is None,
+                    reason="TeX Live and poppler not installed (.ci/run installs them)")
+def test_a_rerun_with_other_numbers_changes_those_numbers_and_nothing_else(tmp_path):
+    results, paper = one_study_draft(tmp_path)
+    (paper / "main.tex").write_text(
+        "\\documentclass{article}\\input{generated/preamble}\\input{generated/macros}\\begin{document}\n"
+        "At 30\\% noise our median locality is \\DaeMedianLocalityThirty{} and at none \\DaeMedianLocalityZero.\n"
+        "\\input{generated/claims/01_denoising_filters}\\end{document}\n")
+    texts = []
+    for locality, ours in ((0.47, "median 0.47 vs 0.58"), (0.52, "median 0.52 vs 0.58")):
+        rerun = study(ours=ours, metrics={"median_locality": {"0.0": 0.14, "0.3": locality}})
+        (results / "01_denoising_filters" / "metrics.json").write_text(json.dumps(rerun))
+        texts.append(subprocess.run(["pdftotext", str(build_paper(results, paper)), "-"], capture_output=True,
+                                    text=True, check=True).stdout)
+    changes = changed_words(*texts)
+    assert changes and all(re.fullmatch(r"[-+]?[\d.,]+", word) for run in changes for words in run for word in words), changes

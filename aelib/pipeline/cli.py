@@ -3,7 +3,8 @@
     python -m aelib list
     python -m aelib reproduce [STUDY ...] --profile quick|full|paper [-p NAME VALUE ...] [--seeds 0 1 2]
                               [--cores N] [--executor slurm] [--force] [--dry-run]
-    python -m aelib report [--profile quick|full|paper]
+    python -m aelib report [--profile quick|full|paper] [--results-dir DIR --report-dir DIR]
+    python -m aelib snapshot --profile quick --to results/quick-seeds     a profile's runs, to commit
     python -m aelib notebooks [STUDY ...]          re-execute notebooks in place, strip run metadata
     python -m aelib data fetch mnist cifar10 [--data-dir DIR]
 
@@ -256,12 +257,47 @@ def refresh_notebooks(names: list[str]) -> None:
         execute_in_place(studies(root)[study])
 
 
-def report(profile: str) -> None:
+def report(profile: str, results_folder: Path | None = None, report_folder: Path | None = None) -> None:
+    """Build the report of `profile` (its results folder into its report folder), or of any results folder."""
     from aelib.pipeline.report import build_report
 
     root = project_root()
-    written = build_report(study_dir("x", profile, root).parent, report_dir(profile, root))
-    print("report written:", *(str(Path(p).relative_to(root)) for p in written), sep="\n  ")
+    written = build_report(results_folder or study_dir("x", profile, root).parent, report_folder or report_dir(profile, root))
+    print("report written:", *(_shown(Path(p), root) for p in written), sep="\n  ")
+
+
+def _shown(path: Path, root: Path) -> str:
+    """A path relative to the checkout where it lies inside it."""
+    path = path.resolve()
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def snapshot(profile: str, target: Path) -> None:
+    """Copy the results of `profile` (e.g. results/quick/, which every quick run rewrites) to `target`, a
+    folder to commit: each study's default-seed folder whole, and its runs at other seeds
+    (`<study>.seed-<n>/`) as their metrics.json only (all the report reads of them). The copy is made
+    beside `target` and swapped in when complete, so an interrupted snapshot leaves the old one."""
+    from aelib.pipeline.report import SEED_FOLDER_MARK
+
+    source = study_dir("x", profile, project_root()).parent
+    records = sorted(source.glob("*/metrics.json"))
+    if not records:
+        raise UsageError(f"no results to snapshot in {source}: run `python -m aelib reproduce --profile "
+                                f"{profile} --seeds ...` first")
+    target = Path(target).resolve()
+    if target == source.resolve() or source.resolve() in target.parents:
+        raise UsageError(f"the snapshot must lie outside {source}, which the next {profile} run rewrites")
+    staging = target.with_name(target.name + ".running")
+    shutil.rmtree(staging, ignore_errors=True)
+    for metrics in records:
+        folder = metrics.parent
+        if SEED_FOLDER_MARK in folder.name:
+            (staging / folder.name).mkdir(parents=True)
+            shutil.copy2(metrics, staging / folder.name / metrics.name)
+        else:
+            shutil.copytree(folder, staging / folder.name)
+    _replace_folder(staging, target)
+    print(f"{len(records)} runs copied from {source} to {target}")
 
 
 def paper(profile: str, compile_pdf: bool) -> int:
@@ -345,6 +381,13 @@ def parser() -> argparse.ArgumentParser:
     refresh.add_argument("studies", nargs="*", help="study names or numbers (default: all)")
     rep = commands.add_parser("report", help="build report/ from results/")
     rep.add_argument("--profile", choices=PROFILES, default="full")
+    rep.add_argument("--results-dir", type=Path, help="build it from this results folder instead of the profile's "
+                     "(e.g. results/quick-seeds)")
+    rep.add_argument("--report-dir", type=Path, help="write it to this folder instead of the profile's")
+    snap = commands.add_parser("snapshot", help="copy a profile's results (e.g. a seed sweep of the quick profile) "
+                               "to a folder to commit")
+    snap.add_argument("--profile", choices=PROFILES, default="quick")
+    snap.add_argument("--to", type=Path, required=True, help="the folder to write, e.g. results/quick-seeds")
     draft = commands.add_parser("paper", help="build paper/main.pdf: its numbers, tables and figures from results/")
     draft.add_argument("--profile", choices=PROFILES, default="full", help="whose results (default: the record)")
     draft.add_argument("--no-compile", action="store_true",
@@ -373,7 +416,9 @@ def main(argv: list[str] | None = None) -> int:
         elif arguments.command == "notebooks":
             refresh_notebooks(arguments.studies)
         elif arguments.command == "report":
-            report(arguments.profile)
+            report(arguments.profile, arguments.results_dir, arguments.report_dir)
+        elif arguments.command == "snapshot":
+            snapshot(arguments.profile, arguments.to)
         elif arguments.command == "paper":
             return paper(arguments.profile, not arguments.no_compile)
         elif arguments.command == "data":

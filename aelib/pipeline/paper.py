@@ -31,7 +31,7 @@ import subprocess
 import unicodedata
 from pathlib import Path
 
-from aelib.pipeline.report import load_results
+from aelib.pipeline.report import load_results, verdict_over_seeds
 from aelib.pipeline.results import write_text_atomic
 
 STUDY_PREFIXES = {"01_denoising_filters": "Dae", "02_sparse_features": "Sparse",
@@ -146,10 +146,13 @@ def macro_definitions(studies: list[dict]) -> tuple[str, dict[str, str]]:
     for study in studies:
         prefix = STUDY_PREFIXES.get(study["study"]) or name_words(study["study"].split("_", 1)[-1])
         commit = (study.get("provenance") or {}).get("git_commit", "unknown")[:12]
+        define(prefix + "SeedRuns", str(1 + len(study.get("seed_runs") or [])),
+               f"{study['study']}: its runs at different seeds (the record and results/{study['study']}.seed-*), "
+               f"commit {commit}")
         for claim in study["claims"]:
             claim_name = prefix + name_words(claim["id"])
             for field, value in (("Ours", latex_text(claim.get("ours", ""))),
-                                 ("Verdict", VERDICTS[claim.get("holds")]),
+                                 ("Verdict", verdict_words(study, claim)),
                                  ("Tolerance", latex_text(claim.get("tolerance", ""))),
                                  ("PaperValue", latex_text(claim.get("paper_value", "")))):
                 define(claim_name + field, value, f"{study['study']} claim {claim['id']} {field.lower()}, commit {commit}")
@@ -161,10 +164,20 @@ def macro_definitions(studies: list[dict]) -> tuple[str, dict[str, str]]:
     return "\n".join(lines) + "\n", sources
 
 
+def verdict_words(study: dict, claim: dict) -> str:
+    """'holds', 'does not hold' or 'not evaluated', over every seed run of the study (a claim holds only
+    if it holds at each), with the count where there are several: 'does not hold (2 of 3 seeds)'."""
+    holds, held, runs = verdict_over_seeds(study, claim)
+    return VERDICTS[holds] + (f" ({held} of {runs} seeds)" if runs > 1 else "")
+
+
 def claims_list(study: dict) -> str:
-    """The study's claims, one item each: verdict, id, our value, tolerance (no hyphenation)."""
-    items = [f"\\item \\textbf{{{VERDICTS[c.get('holds')]}}}: \\texttt{{{latex_text(c['id'])}}}. "
-             f"{latex_text(c.get('statement', ''))} Ours: {latex_text(c.get('ours', ''))}. "
+    """The study's claims, one item each: verdict (over its seeds), id, our value at the record's seed,
+    tolerance (no hyphenation)."""
+    seed = (study.get("provenance") or {}).get("seed")
+    record_seed = f" (seed {seed})" if study.get("seed_runs") and seed is not None else ""
+    items = [f"\\item \\textbf{{{verdict_words(study, c)}}}: \\texttt{{{latex_text(c['id'])}}}. "
+             f"{latex_text(c.get('statement', ''))} Ours{record_seed}: {latex_text(c.get('ours', ''))}. "
              f"Tolerance: {latex_text(c.get('tolerance', ''))}." for c in study["claims"]]
     return "\n".join(["\\begin{claimlist}", *items, "\\end{claimlist}", ""])
 
@@ -172,8 +185,8 @@ def claims_list(study: dict) -> str:
 def limitations_list(studies: list[dict]) -> str:
     """Every claim that does not hold or was not evaluated, with its study, value and tolerance."""
     items = [f"\\item \\texttt{{{latex_text(s['study'])}}}, \\texttt{{{latex_text(c['id'])}}} "
-             f"({VERDICTS[c.get('holds')]}): {latex_text(c.get('ours', ''))} (tolerance: {latex_text(c.get('tolerance', ''))})."
-             for s in studies for c in s["claims"] if c.get("holds") is not True]
+             f"({verdict_words(s, c)}): {latex_text(c.get('ours', ''))} (tolerance: {latex_text(c.get('tolerance', ''))})."
+             for s in studies for c in s["claims"] if verdict_over_seeds(s, c)[0] is not True]
     return "\n".join(["\\begin{claimlist}", *(items or ["\\item Every claim holds."]), "\\end{claimlist}", ""])
 
 

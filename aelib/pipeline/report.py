@@ -74,16 +74,20 @@ def _runs(study: dict) -> list[dict]:
     return [study, *study.get("seed_runs", [])]
 
 
-def _holds_over_seeds(study: dict, claim: dict) -> tuple[str, str]:
-    """(holds marker, 'k/n' seeds at which it holds): a claim holds only if it holds at every seed run."""
+def verdict_over_seeds(study: dict, claim: dict) -> tuple[bool | None, int, int]:
+    """(holds, k, n): the claim holds only if it holds at every one of the study's n seed runs, and it
+    holds at k of them; None where no run evaluated it."""
     verdicts = [next((c.get("holds") for c in run["claims"] if c.get("id") == claim.get("id")), None)
                 for run in _runs(study)]
     held = sum(v is True for v in verdicts)
-    if len(verdicts) == 1:
-        return HOLDS_MARKER.get(claim.get("holds"), "not evaluated"), "1/1" if held else "0/1"
-    if all(v is None for v in verdicts):
-        return "not evaluated", f"0/{len(verdicts)}"
-    return ("yes" if held == len(verdicts) else "NO"), f"{held}/{len(verdicts)}"
+    holds = None if all(v is None for v in verdicts) else held == len(verdicts)
+    return holds, held, len(verdicts)
+
+
+def _holds_over_seeds(study: dict, claim: dict) -> tuple[str, str]:
+    """(holds marker, 'k/n' seeds at which it holds), as `verdict_over_seeds`."""
+    holds, held, runs = verdict_over_seeds(study, claim)
+    return HOLDS_MARKER[holds], f"{held}/{runs}"
 
 
 def _over_seeds_frame(study: dict) -> pd.DataFrame | None:
