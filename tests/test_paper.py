@@ -83,6 +83,9 @@ def test_the_pdf_text_must_hold_every_claims_value():
     studies = [study(ours="0.47 -> 0.58 ± 0.02")]
     assert values_missing_from("Ours: 0.47 ->\n0.58 ± 0.02. Tolerance", studies) == []
     assert values_missing_from("Ours: 0.47 ->\n3\n\f0.58 ± 0.02.", studies) == []  # a page break, its number
+    # over a page break, with a figure's own text at the top of the next page
+    assert values_missing_from("Ours: 0.47 ->\n3\n\faxis 0.2 0.4 legend\n0.58 ± 0.02. Tolerance", studies) == []
+    assert values_missing_from("Ours: 0.47 ->\n3\n\faxis 0.2 0.4 legend\n0.59 ± 0.02.", studies) != []
     assert values_missing_from("Ours: 0.47 -> 0.59 ± 0.02.", studies) == [
         "01_denoising_filters locality_matches_tutorial: '0.47 -> 0.58 ± 0.02'"]
 

@@ -404,10 +404,18 @@ def rendered(text: str) -> str:
 
 
 def values_missing_from(pdf_text: str, studies: list[dict]) -> list[str]:
-    """The claims whose value (`ours`, as metrics.json records it) the PDF's text does not hold."""
-    haystack = normalized(re.sub(r"\n\s*\d+\s*\n*\f", "\n", pdf_text))  # a page's footer (its number) splits no value
+    """The claims whose value (`ours`, as metrics.json records it) the PDF's text does not hold. A value
+    may run over a page break: its start ends one page (before the page's number) and its rest is on the
+    next, after whatever floats LaTeX put at that page's top (a figure's own text, with vector figures)."""
+    pages = [normalized(re.sub(r"\n\s*\d+$", "", page.rstrip())) for page in pdf_text.split("\f")]
+    whole = "".join(pages)
+
+    def found(value: str) -> bool:
+        return value in whole or any(page.endswith(value[:k]) and value[k:] in next_page
+                                     for page, next_page in zip(pages, pages[1:]) for k in range(1, len(value)))
+
     return [f"{s['study']} {c['id']}: {c.get('ours', '')!r}" for s in studies for c in s["claims"]
-            if normalized(rendered(c.get("ours", ""))) not in haystack]
+            if not found(normalized(rendered(c.get("ours", ""))))]
 
 
 def log_problems(log: str) -> list[str]:
