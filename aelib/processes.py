@@ -63,7 +63,7 @@ def run_side_by_side(function: Callable, calls: list[dict], total_threads: int =
     every started call has ended."""
     if at_once is not None and at_once < 1:
         raise ValueError(f"at_once must be at least 1, got {at_once!r}")
-    threads = threads_per_process(total_threads, min(len(calls), at_once or len(calls)))
+    threads = threads_per_process(total_threads, max(1, min(len(calls), at_once or len(calls))))
     if len(calls) == 1 or at_once == 1:
         return [function(**call) for call in calls]
     context = get_context("spawn")

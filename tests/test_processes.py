@@ -28,6 +28,7 @@ def test_the_total_threads_are_shared_between_the_processes_side_by_side():
     assert run_side_by_side(torch.get_num_threads, [{}, {}], total_threads=4) == [2, 2]
     assert run_side_by_side(torch.get_num_threads, [{}] * 3, total_threads=4, at_once=2) == [2, 2, 2]
     assert run_side_by_side(torch.get_num_threads, [{}, {}], total_threads=1) == [1, 1]  # at least one each
+    assert run_side_by_side(torch.get_num_threads, [], total_threads=2) == []
 
 
 def test_total_threads_must_be_a_positive_integer():
