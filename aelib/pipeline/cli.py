@@ -283,7 +283,7 @@ def snapshot(profile: str, target: Path) -> None:
     records = sorted(source.glob("*/metrics.json"))
     if not records:
         raise UsageError(f"no results to snapshot in {source}: run `python -m aelib reproduce --profile "
-                                f"{profile} --seeds ...` first")
+                         f"{profile} --seeds ...` first")
     target = Path(target).resolve()
     if target == source.resolve() or source.resolve() in target.parents:
         raise UsageError(f"the snapshot must lie outside {source}, which the next {profile} run rewrites")
