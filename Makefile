@@ -15,7 +15,14 @@ SEEDS ?=
 # (how CI provides the official files offline), else the user cache, downloading what is missing.
 export AELIB_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install lint test reproduce report paper notebooks clean-quick quick-seeds
+.PHONY: install lint test test-avx2 reproduce report paper notebooks clean-quick quick-seeds
+
+# Every notebook that the tests run, or that `make notebooks` stores, runs on one thread (the thread count
+# changes float sums; the workflow gives each job one thread on 2 cores, as in results/quick-seeds/).
+ONE_THREAD := OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# A second instruction set for the notebooks' regression test: PyTorch's kernels, MKL and oneDNN held to
+# AVX2 (the stored outputs were made with AVX-512 on an AMD EPYC); on a CPU without AVX-512 it changes nothing.
+AVX2 := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
 
 install: $(VENV)/installed
 
@@ -30,7 +37,11 @@ lint: install
 	$(PY) -m ruff check aelib tests benchmarks notebooks
 
 test: install
-	$(PY) -m pytest
+	$(ONE_THREAD) $(PY) -m pytest
+
+# The notebooks' regression test (nbval) again, under the second instruction set: CI runs it after make test.
+test-avx2: install
+	$(ONE_THREAD) $(AVX2) $(PY) -m pytest notebooks
 
 # The studies as a workflow: only what changed reruns, a failed study stops no other (see README).
 reproduce: install
@@ -59,4 +70,4 @@ quick-seeds: install clean-quick
 # Re-execute the notebooks in place with their quick defaults, storing the outputs that nbval
 # compares, without per-run metadata (run after changing a notebook or aelib; review the diff).
 notebooks: install
-	TQDM_DISABLE=1 $(PY) -m aelib notebooks
+	TQDM_DISABLE=1 $(ONE_THREAD) $(PY) -m aelib notebooks

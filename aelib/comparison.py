@@ -8,6 +8,7 @@ regularizer's own live here:
 - `summarize_over_seeds`: one row per method with the mean and the spread (sample
   standard deviation, ddof=1) of each measure over seeds.
 - `t_interval`: the mean over seeds and the half-width of its Student-t confidence interval.
+- `gain_verdict`: whether an improvement over seeds is shown: its mean beyond twice its spread.
 
 Comparisons at matched reconstruction error, along each method's weight path, are in
 `aelib.tradeoff`.
@@ -67,3 +68,28 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, flo
     mean = sum(values) / n
     spread = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
     return mean, float(stats.t.ppf((1 + level) / 2, n - 1)) * spread / math.sqrt(n)
+
+
+MINIMUM_SEEDS_FOR_A_GAIN = 3
+
+
+def gain_verdict(gains: Sequence[float], *, minimum_seeds: int = MINIMUM_SEEDS_FOR_A_GAIN) -> tuple[bool | None, str]:
+    """Whether paired gains g_s = (baseline - method) at seeds s show an improvement, with a note.
+
+    With mean m and sample standard deviation s (ddof = 1) over n >= `minimum_seeds` seeds: the
+    improvement holds when m > 2 s, does not hold when m < -2 s (the method is worse beyond its
+    spread), and is not judged (None) in between, or with fewer seeds: a gain smaller than twice
+    its spread over seeds can flip with the next seed, so it is no verdict either way."""
+    gains = [float(g) for g in gains]
+    if not all(math.isfinite(g) for g in gains):
+        raise ValueError(f"gains must be finite, got {gains}")
+    n = len(gains)
+    if n < minimum_seeds:
+        return None, f"{n} seeds, a gain needs at least {minimum_seeds}"
+    mean = sum(gains) / n
+    spread = math.sqrt(sum((g - mean) ** 2 for g in gains) / (n - 1))
+    if mean > 2 * spread:
+        return True, f"gain {mean:.2f} > 2 x sd {spread:.2f} over {n} seeds"
+    if mean < -2 * spread:
+        return False, f"loss {-mean:.2f} > 2 x sd {spread:.2f} over {n} seeds"
+    return None, f"gain {mean:.2f} within 2 x sd {spread:.2f} over {n} seeds"

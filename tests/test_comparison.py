@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from aelib.comparison import select_setting, summarize_over_seeds, t_interval
+from aelib.comparison import gain_verdict, select_setting, summarize_over_seeds, t_interval
 
 
 def test_select_setting_picks_best_and_breaks_ties_by_order():
@@ -41,3 +41,14 @@ def test_t_interval_needs_two_finite_values():
     with pytest.raises(ValueError, match="at least 2 finite values"):
         t_interval([1.0, float("nan")])
 
+
+
+def test_gain_verdict_needs_a_gain_beyond_twice_its_spread():
+    assert gain_verdict([1.0, 1.1, 0.9])[0] is True  # mean 1.0, sd 0.1
+    assert gain_verdict([-1.0, -1.1, -0.9])[0] is False  # worse beyond its spread
+    holds, note = gain_verdict([1.0, -0.5, 2.0])  # mean 0.83, sd 1.26: could flip with the next seed
+    assert holds is None and "within 2 x sd" in note
+    holds, note = gain_verdict([1.0, 1.1])  # two seeds are too few, however clear
+    assert holds is None and "at least 3" in note
+    with pytest.raises(ValueError, match="finite"):
+        gain_verdict([1.0, float("nan"), 2.0])

@@ -299,3 +299,22 @@ def test_other_seeds_join_their_study_and_a_claim_holds_only_at_every_seed(tmp_p
     report.build_report(folder, tmp_path / "report")
     text = (tmp_path / "report" / "README.md").read_text()
     assert "Headline numbers over 3 seeds" in text and "| fragile " in text
+
+
+def test_quick_against_full_shows_each_quick_seed_and_whether_it_agrees():
+    def run(seed, verdicts):
+        return {"study": "01_x", "provenance": {"seed": seed},
+                "claims": [{"id": claim_id, "holds": holds} for claim_id, holds in verdicts.items()]}
+
+    def study(runs):
+        return {**runs[0], "seed_runs": runs[1:]}
+
+    full = [study([run(0, {"a": True, "b": False, "c": True, "d": None}),
+                   run(1, {"a": True, "b": False, "c": True, "d": None})])]
+    quick = [study([run(0, {"a": True, "b": True, "c": None, "d": None}),
+                    run(1, {"a": None, "b": False, "c": None, "d": True})])]
+    frame = report.quick_against_full(full, quick).set_index("claim")
+    assert list(frame.columns) == ["study", "full", "quick seed 0", "quick seed 1", "quick against full"]
+    assert frame.loc["a", "full"] == "yes (2/2 seeds)" and list(frame.loc["a", ["quick seed 0", "quick seed 1"]]) == ["yes", "-"]
+    assert dict(frame["quick against full"]) == {"a": "agrees", "b": "DISAGREES", "c": "not judged at quick scale",
+                                                 "d": "full record does not judge it"}

@@ -55,6 +55,14 @@ def test_claim_verdicts_say_whether_each_holds(capsys, tmp_path):
         "[DOES NOT HOLD] b: 2 (tolerance: t)", "[not evaluated] a: 3 (tolerance: t)"]
 
 
+def test_a_claim_this_scale_cannot_judge_is_not_judged_and_says_what_it_needs(tmp_path):
+    record = StudyRecord("01_x", "t", "quick", {}, seed=0, device=torch.device("cpu"), output_dir=tmp_path)
+    claim = record.claim("a", "s", paper_value="p", paper_source="s", tolerance="t", ours="0.4", holds=False,
+                         needs="10^7 samples")
+    assert claim.holds is None
+    assert claim.verdict() == "[not evaluated] a: not judged at quick scale: needs 10^7 samples; measured 0.4 (tolerance: t)"
+
+
 def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
     path = tmp_path / "metrics.json"
     write_json_atomic(path, {"old": 1})

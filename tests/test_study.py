@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from aelib.pipeline.notebooks import strip_run_metadata
-from aelib.pipeline.study import parameter_names, start_study
+from aelib.pipeline.study import full_scale_shortfall, parameter_names, start_study
 
 PARAMETERS = '''profile = "quick"   # the profile
 data_dir = None
@@ -76,3 +76,17 @@ def test_strip_run_metadata_removes_timestamps_and_keeps_tags(tmp_path):
     assert notebook["cells"][0]["metadata"] == {}
     text = path.read_text()
     assert strip_run_metadata(path) is False and path.read_text() == text  # a second pass changes nothing
+
+
+def test_full_scale_shortfall_names_each_parameter_below_the_full_profile(tmp_path):
+    write_notebook(tmp_path / "notebooks" / "09_x.ipynb")
+    (tmp_path / "notebooks" / "09_x.full.yaml").write_text("n_hidden: 50\nrates: [0.1]\n")
+    namespace = dict(profile="quick", data_dir=None, n_hidden=5, rates=[0.3], threads=1, seed=3,
+                     device="cpu", output_dir=str(tmp_path / "out"))
+    record, _ = start_study("09_x", "A title", namespace, root=tmp_path)
+    assert full_scale_shortfall(record, ["n_hidden", "seed"], root=tmp_path) == "the full profile's n_hidden 50 (here 5)"
+    assert full_scale_shortfall(record, ["rates"], root=tmp_path) == "the full profile's rates [0.1] (here [0.3])"
+    record.params["n_hidden"] = 80  # larger than the full profile's: judged
+    assert full_scale_shortfall(record, ["n_hidden"], root=tmp_path) is None
+    with pytest.raises(KeyError, match="batch_size"):
+        full_scale_shortfall(record, ["batch_size"], root=tmp_path)

@@ -104,7 +104,14 @@ class StudyRecord:
         return path
 
     def claim(self, id: str, statement: str, *, paper_value: str, paper_source: str, ours: str,
-              tolerance: str, holds: bool | None) -> Claim:
+              tolerance: str, holds: bool | None, needs: str | None = None) -> Claim:
+        """Record one claim's verdict. `needs`, when given, says what this run's scale lacks to judge
+        the claim (for example the full profile's number of samples): the claim is then not judged
+        (holds None, whatever `holds` says), and its value reads 'not judged at <profile> scale:
+        needs ...', followed by what was measured. A quick profile that cannot show an effect says
+        so, rather than teach a verdict that the full record contradicts."""
+        if needs is not None:
+            holds, ours = None, f"not judged at {self.profile} scale: needs {needs}; measured {ours}"
         claim = Claim(id, statement, paper_value, paper_source, ours, tolerance,
                       None if holds is None else bool(holds))
         self.claims = [c for c in self.claims if c.id != id] + [claim]

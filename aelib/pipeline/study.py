@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
+import yaml
 from threadpoolctl import threadpool_limits
 
 from aelib.pipeline.reproducibility import resolve_device, seed_everything
@@ -61,3 +63,30 @@ def start_study(study: str, title: str, namespace: dict, *, root: Path | None = 
                          output_dir=namespace["output_dir"])
     print(f"device: {device}, threads: {torch.get_num_threads()}")
     return record, device
+
+
+def full_scale_shortfall(record: StudyRecord, names: Sequence[str], *, root: Path | None = None) -> str | None:
+    """What this run lacks of the full profile's scale, in the parameters `names`, worded as the
+    `needs` of a claim it cannot judge (`StudyRecord.claim`); None when it has that scale.
+
+    The full profile's values are those of notebooks/<study>.full.yaml (a name it does not set keeps
+    the notebook's default, so no run falls short of it). A number falls short where it is below the
+    full profile's; any other value (a data set's name) where it differs. A run with the full
+    profile's scale, or a larger one, judges the claim: the rule follows the parameters, not the
+    profile's name."""
+    path = (root or project_root()) / "notebooks" / f"{record.study}.full.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"study {record.study} has no full profile ({path}) to compare this run's scale with")
+    full = yaml.safe_load(path.read_text()) or {}
+    unknown = [name for name in names if name not in record.params]
+    if unknown:
+        raise KeyError(f"{', '.join(unknown)}: not parameters of study {record.study}")
+    short = []
+    for name in names:
+        if name not in full:
+            continue
+        here, there = record.params[name], full[name]
+        numbers = all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (here, there))
+        if (here < there) if numbers else (here != there):
+            short.append(f"{name} {there!r} (here {here!r})")
+    return f"the full profile's {', '.join(short)}" if short else None
