@@ -62,7 +62,8 @@ def test_a_killed_run_resumed_by_the_same_command_records_what_an_uninterrupted_
     checkout = tmp_path / "checkout"
     (checkout / "notebooks").mkdir(parents=True)
     shutil.copy(REPOSITORY / "pyproject.toml", checkout)
-    shutil.copy(REPOSITORY / "notebooks" / "05_vae.ipynb", checkout / "notebooks")
+    for name in ("05_vae.ipynb", "05_vae.full.yaml"):  # the full profile: what the quick claims are judged against
+        shutil.copy(REPOSITORY / "notebooks" / name, checkout / "notebooks")
     record = checkout / "results" / "quick" / "05_vae"
     checkpoints = record.with_name("05_vae.checkpoints")
     environment = {**__import__("os").environ, "TQDM_DISABLE": "1"}
