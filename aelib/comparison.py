@@ -65,9 +65,14 @@ def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, flo
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     n = len(values)
-    mean = sum(values) / n
-    spread = math.sqrt(sum((v - mean) ** 2 for v in values) / (n - 1))
+    mean, spread = _mean_and_spread(values)
     return mean, float(stats.t.ppf((1 + level) / 2, n - 1)) * spread / math.sqrt(n)
+
+
+def _mean_and_spread(values: Sequence[float]) -> tuple[float, float]:
+    """The mean of n >= 2 values and their sample standard deviation (ddof = 1)."""
+    mean = sum(values) / len(values)
+    return mean, math.sqrt(sum((v - mean) ** 2 for v in values) / (len(values) - 1))
 
 
 MINIMUM_SEEDS_FOR_A_GAIN = 3
@@ -86,8 +91,7 @@ def gain_verdict(gains: Sequence[float], *, minimum_seeds: int = MINIMUM_SEEDS_F
     n = len(gains)
     if n < minimum_seeds:
         return None, f"{n} seeds, a gain needs at least {minimum_seeds}"
-    mean = sum(gains) / n
-    spread = math.sqrt(sum((g - mean) ** 2 for g in gains) / (n - 1))
+    mean, spread = _mean_and_spread(gains)
     if mean > 2 * spread:
         return True, f"gain {mean:.2f} > 2 x sd {spread:.2f} over {n} seeds"
     if mean < -2 * spread:

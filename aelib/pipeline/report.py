@@ -188,15 +188,15 @@ def quick_against_full(full: list[dict], quick: list[dict]) -> pd.DataFrame:
     rows = []
     for study in full:
         quick_verdicts = _claim_verdicts(quick_by_study[study["study"]]) if study["study"] in quick_by_study else {}
-        for claim_id, verdicts in _claim_verdicts(study).items():
-            holds = None if all(v is None for v in verdicts) else all(v is True for v in verdicts)
+        for claim_id in _claim_verdicts(study):
+            holds, held, runs = verdict_over_seeds(study, {"id": claim_id})
             at_quick = quick_verdicts.get(claim_id, [])
             judged = [v for v in at_quick if v is not None]
             agreement = ("not in the quick record" if not at_quick else "not judged at quick scale" if not judged
                          else "full record does not judge it" if holds is None
                          else "agrees" if all(v == holds for v in judged) else "DISAGREES")
             rows.append({"study": study["study"], "claim": claim_id,
-                         "full": f"{HOLDS_MARKER[holds]} ({sum(v is True for v in verdicts)}/{len(verdicts)} seeds)",
+                         "full": f"{HOLDS_MARKER[holds]} ({held}/{runs} seeds)",
                          **{f"quick seed {seed}": QUICK_MARKER[v] for seed, v in zip(seeds, at_quick)},
                          "quick against full": agreement})
     return pd.DataFrame(rows, columns=["study", "claim", "full", *(f"quick seed {s}" for s in seeds), "quick against full"])
