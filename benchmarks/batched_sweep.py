@@ -3,7 +3,7 @@
 The DAE study's full-profile settings: 784-500 tied, sigmoid, minibatches of 20, SGD lr 0.1,
 masking noise at four levels from one uniform draw per batch. The same `steps` minibatches
 for every variant. Variants of the batched step, all on the stacked weights of
-aelib.batched.BatchedAutoencoder with one optimizer:
+aelib.models.batched.BatchedAutoencoder with one optimizer:
     bmm          aelib's BatchedAutoencoder (batched matrix products)
     mm per model a Python loop of K ordinary matrix products inside the one step
     vmap         torch.func.vmap of a single model's forward over the stacked weights
@@ -19,10 +19,10 @@ import torch
 from machine_limit import DAE, best_seconds
 from torch.func import vmap
 
-from aelib.batched import BatchedAutoencoder
-from aelib.corruption import masking_noise
-from aelib.losses import cross_entropy, reconstruction_cross_entropy
-from aelib.models import Autoencoder
+from aelib.models.autoencoders import Autoencoder
+from aelib.models.batched import BatchedAutoencoder
+from aelib.models.losses import cross_entropy, reconstruction_cross_entropy
+from aelib.penalties.corruption import masking_noise
 
 LEVELS = (0.0, 0.1, 0.25, 0.5)
 

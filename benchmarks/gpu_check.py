@@ -6,7 +6,7 @@
 
 Three parts, in this order, each recorded with its wall seconds (a part that fails is recorded
 with its error and the next one runs); not yet run on a GPU:
-  throughput    examples/s of aelib.training.train for the DAE, the paper's VAE and the
+  throughput    examples/s of aelib.training.loop.train for the DAE, the paper's VAE and the
                 rank-ordered model, in float32 and with bf16 autocast (the loss then
                 evaluated in float32 on held-out rows)
   batched_sweep the K=4 DAE sweep trained as one batched model against four sequential runs
@@ -118,8 +118,8 @@ def training_data(smoke: bool, settings: dict, data_dir: str | None) -> dict[str
         return {"images": torch.rand(n, 784, generator=generator), "patches": torch.rand(n, 147, generator=generator),
                 "held_out_images": torch.rand(held_out, 784, generator=generator),
                 "held_out_patches": torch.rand(held_out, 147, generator=generator)}
-    from aelib.data import load_dataset
-    from aelib.patches import random_patches
+    from aelib.data.datasets import load_dataset
+    from aelib.data.patches import random_patches
 
     mnist = load_dataset("mnist", data_dir, download=False)
     cifar = load_dataset("cifar10-train-split", data_dir, download=False)
@@ -143,7 +143,7 @@ def study_notebooks(names: list[str] | None, smoke: bool, runs: Path) -> list[Pa
     """The notebooks to run: the named studies; all of them; or, for --smoke, the tiny one."""
     if smoke and not names:
         return [smoke_notebook(runs / "smoke_notebook" / "00_smoke_study.ipynb")]
-    from aelib.pipeline.cli import resolve_studies, studies
+    from aelib.pipeline.arguments import resolve_studies, studies
 
     known = studies(ROOT)
     return [known[name] for name in resolve_studies(names or [], ROOT)]
@@ -219,7 +219,7 @@ def main(argv: list[str] | None = None) -> int:
     try:  # every argument is checked before any work
         device = check_device(arguments.device)
         notebooks = study_notebooks(arguments.studies, arguments.smoke, runs)
-    except (RuntimeError, ValueError) as error:  # no CUDA; an unknown study (cli.UsageError)
+    except (RuntimeError, ValueError) as error:  # no CUDA; an unknown study (arguments.UsageError)
         print(f"error: {error}", file=sys.stderr)
         return 2
     started, clock = datetime.datetime.now(datetime.timezone.utc), time.monotonic()

@@ -1,4 +1,4 @@
-"""aelib's training throughput: aelib.training.train on the loss closures the notebooks use.
+"""aelib's training throughput: aelib.training.loop.train on the loss closures the notebooks use.
 
 Each workload builds a model, its optimizer and the loss closure of its study (01: masked
 DAE, cross-entropy, SGD; 05: the PyTorch-example VAE on grey digits with Adam and the
@@ -16,11 +16,11 @@ import time
 import torch
 from machine_limit import DAE, RANK_ORDERED, VAE_EXAMPLE, VAE_PAPER, Shape, synchronize
 
-from aelib.models import Autoencoder
-from aelib.rank_ordered_rule import RankOrderedNetwork
-from aelib.regularizers import training_loss
-from aelib.training import evaluate, train
-from aelib.vae import VAE, binarize, elbo
+from aelib.models.autoencoders import Autoencoder
+from aelib.models.vae import VAE, binarize, elbo
+from aelib.penalties.regularizers import training_loss
+from aelib.training.loop import evaluate, train
+from aelib.training.rank_ordered_rule import RankOrderedNetwork
 
 CPU = torch.device("cpu")
 

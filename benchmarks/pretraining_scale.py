@@ -2,7 +2,7 @@
 
 The workload: MNIST-basic's 10,000 training digits (random pixels here: the speed does not depend on
 them), minibatches of 20, plain SGD, a stack 784-h-h-h of tied sigmoid autoencoders
-(aelib.pretraining). Timed, one epoch each, after a warm-up: the first layer and a deeper layer
+(aelib.training.pretraining). Timed, one epoch each, after a warm-up: the first layer and a deeper layer
 pretrained as a denoising autoencoder (SdA-3) and as a contractive one (SCAE-3), and one
 fine-tuning epoch of the whole network with its validation pass. Each stage runs in one process
 with 1 thread, in one process with 2 threads, and as two 1-thread processes side by side (two
@@ -27,8 +27,8 @@ os.environ.setdefault("TQDM_DISABLE", "1")
 
 import torch  # noqa: E402
 
-from aelib.pretraining import classifier_from_stack, fine_tune, new_stack, pretrain_layer  # noqa: E402
-from aelib.processes import run_side_by_side  # noqa: E402
+from aelib.training.pretraining import classifier_from_stack, fine_tune, new_stack, pretrain_layer  # noqa: E402
+from aelib.training.processes import run_side_by_side  # noqa: E402
 
 TRAINING_DIGITS, VALIDATION_DIGITS, BATCH = 10_000, 2_000, 20
 

@@ -1,4 +1,4 @@
-"""Speed of the author's per-patch rule (aelib.rank_ordered_rule.train_sequential): patches per
+"""Speed of the author's per-patch rule (aelib.training.rank_ordered_rule.train_sequential): patches per
 second on real 7x7 CIFAR-10 patches, and the projected time of study 04's full profile
 (40,000 patches an epoch, 60 epochs, 169 units). The target: that run in under 10 minutes."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import torch
 
-from aelib.rank_ordered_rule import RankOrderedNetwork, train_sequential
+from aelib.training.rank_ordered_rule import RankOrderedNetwork, train_sequential
 
 FULL_PROFILE_PATCHES = 40_000 * 60
 TARGET_SECONDS = 600

@@ -30,8 +30,8 @@ from rank_ordered_rule import TARGET_SECONDS, rule_speed  # noqa: E402
 from study_durations import study_durations  # noqa: E402
 from vae_peer import compare  # noqa: E402
 
-from aelib.data import load_dataset  # noqa: E402
-from aelib.patches import random_patches  # noqa: E402
+from aelib.data.datasets import load_dataset  # noqa: E402
+from aelib.data.patches import random_patches  # noqa: E402
 from aelib.pipeline.reproducibility import package_versions  # noqa: E402
 from aelib.pipeline.results import project_root, write_json_atomic  # noqa: E402
 
@@ -60,7 +60,7 @@ def targets(rows: list[dict], peer: dict, sweep: dict, rule: dict) -> list[dict]
                            and abs(peer["test_loss_difference_nats"]) <= PEER_LOSS_TOLERANCE)},
               {"target": "K=4 batched DAE sweep vs 4 sequential runs (DAE full settings)",
                "required": f">= {SWEEP_SPEEDUP_TARGET}x",
-               "measured": f"{sweep['speedup_bmm']:.2f}x (aelib.batched); best variant "
+               "measured": f"{sweep['speedup_bmm']:.2f}x (aelib.models.batched); best variant "
                            f"{sweep['best_variant']}: {sweep['speedup']:.2f}x",
                "met": bool(sweep["speedup_bmm"] >= SWEEP_SPEEDUP_TARGET)},
               {"target": "study 04's faithful run: per-patch SGD, 40,000 patches x 60 epochs, 169 units",
@@ -85,7 +85,7 @@ def tables(limits, rows, peer, sweep, rule, durations) -> dict[str, list[dict]]:
             {"shape": name, "matmul GFLOP/s": row["matmul_gflops"], "step MFLOP": row["step_mflops"],
              "ideal epoch s": row["ideal_epoch_seconds"], "examples per epoch": row["examples_per_epoch"]}
             for name, row in limits.items()],
-        "aelib training throughput (aelib.training.train)": [
+        "aelib training throughput (aelib.training.loop.train)": [
             {"model": r["model"], "torch.compile": r["torch_compile"], "examples/s": r["examples_per_second"],
              "GFLOP/s": r["gflops"], "of matmul rate": f"{r['fraction_of_matmul_rate']:.0%}",
              "epoch s": r["epoch_seconds"], "ideal epoch s": r["ideal_epoch_seconds"]} for r in rows],
@@ -94,7 +94,7 @@ def tables(limits, rows, peer, sweep, rule, durations) -> dict[str, list[dict]]:
              "epoch s (each)": ", ".join(f"{s:.2f}" for s in side["epoch_seconds"]),
              "test loss nats": side["test_loss_nats"], "epochs": peer["epochs"]}
             for name, side in (("PyTorch example (DataLoader, num_workers=0)", peer["peer"]),
-                               ("aelib as notebook 05 (resident tensor, aelib.training.train, fused Adam)",
+                               ("aelib as notebook 05 (resident tensor, aelib.training.loop.train, fused Adam)",
                                 peer["aelib"]),
                                ("aelib with PyTorch's default (unfused) Adam", peer["aelib_unfused_adam"]))],
         "K=4 DAE sweep (784-500, batch 20, SGD): batched vs sequential": [

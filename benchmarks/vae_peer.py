@@ -10,10 +10,10 @@ faster than the original) behind a shuffling DataLoader with num_workers=0 (the
 example's setting without CUDA); `loss.item()` every batch, as the example accumulates
 its train loss. The example also saves image grids each epoch; that is left out.
 
-aelib's side, as notebook 05 trains it: `aelib.vae.VAE(784, 400, 20)` with a Bernoulli
+aelib's side, as notebook 05 trains it: `aelib.models.vae.VAE(784, 400, 20)` with a Bernoulli
 decoder (logits, so the cross-entropy never takes log 0) and ReLU, PyTorch's default
 initialisation, Adam lr 1e-3 with its fused update (and, for reference, the default one),
-batch 128, the grey-level digits resident as one tensor, trained by aelib.training.train on
+batch 128, the grey-level digits resident as one tensor, trained by aelib.training.loop.train on
 the mean negative ELBO (the same objective divided by the batch size; Adam is invariant to
 that scale up to its epsilon). Both see the same grey-level images as targets, not binarized
 ones. aelib's encoder bounds its log-variance by 10 tanh(./10), which is the identity in the
@@ -33,8 +33,8 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from aelib.training import evaluate, train
-from aelib.vae import VAE, elbo
+from aelib.models.vae import VAE, elbo
+from aelib.training.loop import evaluate, train
 
 
 class RawMNIST(Dataset):
@@ -116,7 +116,7 @@ class PeerLoop:
 
 
 class AelibLoop:
-    """aelib's VAE as notebook 05 trains it, one epoch of aelib.training.train per call.
+    """aelib's VAE as notebook 05 trains it, one epoch of aelib.training.loop.train per call.
     `fused_adam` (notebook 05's choice) uses Adam(fused=True): one pass per parameter and
     step instead of a dozen, the same algorithm up to rounding; False is PyTorch's default."""
 

@@ -2,16 +2,16 @@
 
 The workload: the paper's VAE 784-500-N_z (tanh, Bernoulli decoder, N(0, 0.01^2) weights), Adagrad
 0.02, minibatches of 100 dynamically binarized digits, for N_z = 2, 3, 5, 10, 20, 200. Each variant
-trains every latent size on `samples` training digits through aelib.training.train (after a short
+trains every latent size on `samples` training digits through aelib.training.loop.train (after a short
 warm-up run):
 
     one VAE per N_z           notebook 05 before issue 14: one `train` per latent size, torch's default Adagrad
     ... fused Adagrad         the same with Adagrad(fused=True): one pass over each parameter per step
-    batched, one process      aelib.vae_sweep.train_latent_sweep: all latent sizes as one BatchedVAE (one
+    batched, one process      aelib.training.vae_sweep.train_latent_sweep: all latent sizes as one BatchedVAE (one
                               product for the encoders' first layers, one batched product for the decoders'
                               output layers), fused Adagrad, the weight prior; one process with all threads
     batched, two processes    the same in two groups of near-equal cost (split_by_cost), side by side in two
-                              processes of one thread each (aelib.processes.run_side_by_side): the new notebook
+                              processes of one thread each (aelib.training.processes.run_side_by_side): the new notebook
 
 A rate is in samples per second summed over the latent sizes (a sample: one training digit seen by
 one model), from the trainer's own seconds (training only: no process start, no evaluation; for two
@@ -33,10 +33,10 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # before tqdm is imported, here and 
 
 import torch  # noqa: E402
 
-from aelib.processes import run_side_by_side  # noqa: E402
-from aelib.training import train  # noqa: E402
-from aelib.vae import VAE, binarize, elbo  # noqa: E402
-from aelib.vae_sweep import LatentSweep, split_by_cost, train_latent_sweep  # noqa: E402
+from aelib.models.vae import VAE, binarize, elbo  # noqa: E402
+from aelib.training.loop import train  # noqa: E402
+from aelib.training.processes import run_side_by_side  # noqa: E402
+from aelib.training.vae_sweep import LatentSweep, split_by_cost, train_latent_sweep  # noqa: E402
 
 LATENT_SIZES = (2, 3, 5, 10, 20, 200)
 FULL_PROFILE_SAMPLES = 10**7

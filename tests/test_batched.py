@@ -3,10 +3,10 @@ import copy
 import pytest
 import torch
 
-from aelib.batched import BatchedAutoencoder, split_history
-from aelib.losses import cross_entropy
-from aelib.models import Autoencoder
-from aelib.training import train
+from aelib.models.autoencoders import Autoencoder
+from aelib.models.batched import BatchedAutoencoder, split_history
+from aelib.models.losses import cross_entropy
+from aelib.training.loop import train
 
 DATA = torch.rand(64, 20, generator=torch.Generator().manual_seed(0))
 NOISE = [0.0, 0.25, 0.5]
@@ -74,8 +74,8 @@ def test_a_shared_batch_gives_each_model_its_own_code():
 
 def test_a_saturating_alpha_sweep_keeps_its_units_and_ends_as_if_trained_alone():
     """Notebook 03's sweep: shrink units with their threshold, a penalty weight per model."""
-    from aelib.losses import squared_error
-    from aelib.saturation import saturating_autoencoder, saturation_penalty
+    from aelib.models.losses import squared_error
+    from aelib.penalties.saturation import saturating_autoencoder, saturation_penalty
     initial = saturating_autoencoder(20, 7, "shrink", shrink_threshold=0.3, generator=torch.Generator().manual_seed(3))
     alphas = [0.0, 0.5]
 
@@ -101,11 +101,11 @@ def test_a_saturating_alpha_sweep_keeps_its_units_and_ends_as_if_trained_alone()
     assert (together[1].encode(DATA) == 0).float().mean() > 0.1  # the shrink unit's flat region is in use
 
 
-# ---- K VAEs of different latent sizes trained as one (aelib.batched.BatchedVAE) ----
+# ---- K VAEs of different latent sizes trained as one (aelib.models.batched.BatchedVAE) ----
 
-from aelib.batched import BatchedVAE, batched_elbo, batched_elbo_means, negative_elbos  # noqa: E402
-from aelib.regularizers import weight_decay, weight_decay_groups  # noqa: E402
-from aelib.vae import VAE, binarize, gaussian_kl_to_standard_normal  # noqa: E402
+from aelib.models.batched import BatchedVAE, batched_elbo, batched_elbo_means, negative_elbos  # noqa: E402
+from aelib.models.vae import VAE, binarize, gaussian_kl_to_standard_normal  # noqa: E402
+from aelib.penalties.regularizers import weight_decay, weight_decay_groups  # noqa: E402
 
 LATENT_SIZES = [2, 3, 7]
 IMAGES = torch.rand(40, 20, generator=torch.Generator().manual_seed(5))
@@ -117,7 +117,7 @@ def small_vaes(dtype=torch.float32):
 
 
 def alone_negative_elbo(model, x, eps):
-    """One model's -ELBO with given noise, from the pieces of aelib.vae (the reference)."""
+    """One model's -ELBO with given noise, from the pieces of aelib.models.vae (the reference)."""
     mean, log_variance = model.encode(x)
     z = mean + (0.5 * log_variance).exp() * eps
     return -(model.log_likelihood(x, z) - gaussian_kl_to_standard_normal(mean, log_variance)).mean()

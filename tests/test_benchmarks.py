@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from machine_limit import DAE, VAE_EXAMPLE  # noqa: E402
 from vae_peer import ExampleVAE, RawMNIST, example_loss  # noqa: E402
 
-from aelib.vae import VAE, elbo  # noqa: E402
+from aelib.models.vae import VAE, elbo  # noqa: E402
 
 
 def test_step_flops_count_forward_and_backward_products():
@@ -55,6 +55,7 @@ def test_the_rule_benchmark_projects_the_full_profile_from_its_speed():
     assert speed["projected_full_profile_seconds"] == pytest.approx(FULL_PROFILE_PATCHES / speed["patches_per_second"])
 
 
+@pytest.mark.slow
 def test_the_vae_scale_benchmark_times_every_variant_and_projects_the_full_profile():
     from vae_scale import FULL_PROFILE_SAMPLES, measure
 

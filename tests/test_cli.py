@@ -5,7 +5,7 @@ import nbformat
 import papermill
 import pytest
 
-from aelib.pipeline import cli
+from aelib.pipeline import arguments, cli, runs
 
 
 @pytest.fixture
@@ -68,33 +68,33 @@ def test_an_unknown_profile_is_refused_by_the_parser(project, capsys):
 
 def test_study_names_by_number_stem_or_name(project):
     for name in ("01", "01_toy_study", "toy_study"):
-        assert cli.resolve_studies([name], project) == ["01_toy_study"]
+        assert arguments.resolve_studies([name], project) == ["01_toy_study"]
 
 
 def test_full_profile_reads_its_yaml_and_overrides_win(project, capsys, executed):
-    assert cli.check_run(["01"], "full", {"rate": 1}, None, project) == {"01_toy_study": {"epochs": 20, "rate": 1}}
-    assert cli.check_run(["01"], "quick", {}, [0, 2], project) == {"01_toy_study": {}}
-    cli.run_notebook("01_toy_study", "full", {"epochs": 20}, project / "results" / "01_toy_study", project)
+    assert arguments.check_run(["01"], "full", {"rate": 1}, None, project) == {"01_toy_study": {"epochs": 20, "rate": 1}}
+    assert arguments.check_run(["01"], "quick", {}, [0, 2], project) == {"01_toy_study": {}}
+    runs.run_notebook("01_toy_study", "full", {"epochs": 20}, project / "results" / "01_toy_study", project)
     assert executed[0]["epochs"] == 20 and executed[0]["profile"] == "full"
     assert json.loads((project / "results" / "01_toy_study" / "metrics.json").read_text()) == {"epochs": 20}
 
 
 def test_a_failed_run_leaves_the_record_untouched(project, capsys, executed, monkeypatch):
     record = project / "results" / "01_toy_study"
-    cli.run_notebook("01_toy_study", "full", {"epochs": 20}, record, project)
+    runs.run_notebook("01_toy_study", "full", {"epochs": 20}, record, project)
 
     def crash(*args, **kwargs):
         raise papermill.PapermillExecutionError(0, 1, "", "ValueError", "boom", [])
 
     monkeypatch.setattr(papermill, "execute_notebook", crash)
     with pytest.raises(papermill.PapermillExecutionError):
-        cli.run_notebook("01_toy_study", "full", {"epochs": 3}, record, project)
+        runs.run_notebook("01_toy_study", "full", {"epochs": 3}, record, project)
     assert json.loads((record / "metrics.json").read_text()) == {"epochs": 20}
     assert "unchanged" in capsys.readouterr().err
 
 
 def test_a_default_that_is_an_expression_takes_any_value(project):
-    assert cli.check_run(["01"], "quick", {"steps": [1, 2]}, None, project)["01_toy_study"]["steps"] == [1, 2]
+    assert arguments.check_run(["01"], "quick", {"steps": [1, 2]}, None, project)["01_toy_study"]["steps"] == [1, 2]
 
 
 def test_a_study_without_a_seed_parameter_is_refused(project, capsys):
@@ -111,11 +111,11 @@ def test_a_notebook_that_declares_checkpoint_dir_gets_a_folder_a_rerun_finds(pro
     notebook.cells[0].source += "\ncheckpoint_dir = None"
     nbformat.write(notebook, project / "notebooks" / "01_toy_study.ipynb")
     record = project / "results" / "01_toy_study"
-    folder = cli.checkpoint_folder("01_toy_study", "full", {"epochs": 20}, record, project)
+    folder = runs.checkpoint_folder("01_toy_study", "full", {"epochs": 20}, record, project)
     assert folder.parent == project / "results" / "01_toy_study.checkpoints"
-    assert folder == cli.checkpoint_folder("01_toy_study", "full", {"epochs": 20}, record, project)  # the same command
-    assert folder != cli.checkpoint_folder("01_toy_study", "full", {"epochs": 21}, record, project)
-    assert folder != cli.checkpoint_folder("01_toy_study", "quick", {"epochs": 20}, record, project)
+    assert folder == runs.checkpoint_folder("01_toy_study", "full", {"epochs": 20}, record, project)  # the same command
+    assert folder != runs.checkpoint_folder("01_toy_study", "full", {"epochs": 21}, record, project)
+    assert folder != runs.checkpoint_folder("01_toy_study", "quick", {"epochs": 20}, record, project)
 
     def crash(source, output, parameters, **kwargs):  # a run that checkpoints, then fails
         executed.append(parameters)
@@ -126,11 +126,11 @@ def test_a_notebook_that_declares_checkpoint_dir_gets_a_folder_a_rerun_finds(pro
     working = papermill.execute_notebook
     monkeypatch.setattr(papermill, "execute_notebook", crash)
     with pytest.raises(papermill.PapermillExecutionError):
-        cli.run_notebook("01_toy_study", "full", {"epochs": 20}, record, project)
+        runs.run_notebook("01_toy_study", "full", {"epochs": 20}, record, project)
     monkeypatch.setattr(papermill, "execute_notebook", working)
     assert executed[-1]["checkpoint_dir"] == str(folder)
     assert "rerun the same command to resume" in capsys.readouterr().err
-    cli.run_notebook("01_toy_study", "full", {"epochs": 20}, record, project)  # the same command again
+    runs.run_notebook("01_toy_study", "full", {"epochs": 20}, record, project)  # the same command again
     assert "resuming from the checkpoints" in capsys.readouterr().out
     assert executed[-1]["checkpoint_dir"] == str(folder)
     assert json.loads((record / "metrics.json").read_text()) == {"epochs": 20}
@@ -138,7 +138,7 @@ def test_a_notebook_that_declares_checkpoint_dir_gets_a_folder_a_rerun_finds(pro
 
 
 def test_a_notebook_without_checkpoint_dir_is_not_given_one(project, executed):
-    cli.run_notebook("01_toy_study", "full", {"epochs": 20}, project / "results" / "01_toy_study", project)
+    runs.run_notebook("01_toy_study", "full", {"epochs": 20}, project / "results" / "01_toy_study", project)
     assert "checkpoint_dir" not in executed[-1]
 
 

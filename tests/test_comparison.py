@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from aelib.comparison import gain_verdict, select_setting, summarize_over_seeds, t_interval
+from aelib.measures.seeds import gain_verdict, summarize_over_seeds, t_interval
+from aelib.measures.selection import select_setting
 
 
 def test_select_setting_picks_best_and_breaks_ties_by_order():

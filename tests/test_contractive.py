@@ -3,14 +3,14 @@
 import pytest
 import torch
 
-from aelib.contractive import (
+from aelib.measures.spectra import jacobian_singular_values
+from aelib.models.autoencoders import Autoencoder, StackedAutoencoder
+from aelib.penalties.contractive import (
     autograd_jacobian_norm_squared,
     contractive_penalty,
     encoder_jacobian,
-    jacobian_singular_values,
     sigmoid_jacobian_norm_squared,
 )
-from aelib.models import Autoencoder, StackedAutoencoder
 
 
 def _model(activation="sigmoid", n_visible=7, n_hidden=5, seed=0):

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from aelib.corruption import gaussian_noise, masking_noise, salt_and_pepper
+from aelib.penalties.corruption import gaussian_noise, masking_noise, salt_and_pepper
 
 
 def ones(n=200_000):

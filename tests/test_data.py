@@ -1,4 +1,4 @@
-"""Tests for aelib.data on tiny hand-made files; one test reads the real MNIST if it is available."""
+"""Tests for aelib.data.datasets on tiny hand-made files; one test reads the real MNIST if it is available."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import torch
 
-from aelib import data
-from aelib.data import ChecksumError, DataNotFoundError, fetch, load_dataset, search_dirs
+from aelib.data import datasets as data
+from aelib.data.datasets import ChecksumError, DataNotFoundError, fetch, load_dataset, search_dirs
 
 REAL_DATA_DIR = os.environ.get("AELIB_DATA_DIR")  # read before the fixture below clears it
 UNREACHABLE = "http://127.0.0.1:9/"

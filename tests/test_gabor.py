@@ -1,10 +1,10 @@
-"""Tests for aelib.gabor: the fit recovers a Gabor, rejects white noise; the control is smooth."""
+"""Tests for aelib.measures.gabor: the fit recovers a Gabor, rejects white noise; the control is smooth."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from aelib.gabor import PARAMETERS, fit_gabor, gabor, gabor_r_squared, smoothed_noise_filters
+from aelib.measures.gabor import PARAMETERS, fit_gabor, gabor, gabor_r_squared, smoothed_noise_filters
 
 
 def test_gabor_fit_recovers_a_gabor_and_rejects_noise():

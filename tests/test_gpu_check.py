@@ -28,6 +28,7 @@ def numbers(tree):
     return [tree] if isinstance(tree, (int, float)) and not isinstance(tree, bool) else []
 
 
+@pytest.mark.slow
 def test_the_cpu_smoke_run_writes_every_part(tmp_path):
     completed = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "gpu_check.py"), str(tmp_path),
                                 "--device", "cpu", "--smoke"], capture_output=True, text=True, timeout=120)

@@ -2,8 +2,9 @@
 import pytest
 import torch
 
-from aelib.losses import cross_entropy, squared_error
-from aelib.metrics import filter_locality, linear_probe_accuracy
+from aelib.measures.linear_probe import linear_probe_accuracy
+from aelib.measures.locality import filter_locality
+from aelib.models.losses import cross_entropy, squared_error
 
 
 def test_cross_entropy_matches_the_papers_sum_over_pixels():

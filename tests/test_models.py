@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from aelib.models import Autoencoder, StackedAutoencoder
+from aelib.models.autoencoders import Autoencoder, StackedAutoencoder
 
 
 def test_tied_decoder_uses_the_transposed_encoder_weights():

@@ -1,4 +1,4 @@
-"""Tests for aelib.natural_images: whitening, IMAGES.mat, patches and their normalisation."""
+"""Tests for aelib.data.natural_images: whitening, IMAGES.mat, patches and their normalisation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from aelib.natural_images import load_natural_images, normalise_patches, sample_patches, whiten
+from aelib.data.natural_images import load_natural_images, normalise_patches, sample_patches, whiten
 
 
 def test_whitening_flattens_a_one_over_f_spectrum():

@@ -1,12 +1,17 @@
-"""Tests for aelib.perturbation on maps whose worst case is known."""
+"""Tests for aelib.measures.sensitivity on maps whose worst case is known."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from aelib.metrics import fit_linear_probe
-from aelib.perturbation import pgd_perturbations, random_perturbations, random_search_perturbations, sensitivity_ratio
+from aelib.measures.linear_probe import fit_linear_probe
+from aelib.measures.sensitivity import (
+    pgd_perturbations,
+    random_perturbations,
+    random_search_perturbations,
+    sensitivity_ratio,
+)
 
 
 @pytest.fixture

@@ -1,9 +1,10 @@
 import pytest
 import torch
 
-import aelib.pretraining as pretraining
-from aelib.losses import cross_entropy
-from aelib.pretraining import (
+import aelib.training.pretraining as pretraining
+from aelib.data.mnist_basic import mnist_basic_split
+from aelib.models.losses import cross_entropy
+from aelib.training.pretraining import (
     Recipe,
     classification_error,
     classifier_from_stack,
@@ -11,7 +12,6 @@ from aelib.pretraining import (
     fine_tune,
     greedy_layerwise_pretraining,
     layer_loss,
-    mnist_basic_split,
     new_stack,
     pretrain_and_fine_tune,
 )

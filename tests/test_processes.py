@@ -3,7 +3,7 @@ import os
 import pytest
 import torch
 
-from aelib.processes import run_side_by_side
+from aelib.training.processes import run_side_by_side
 
 
 def test_at_most_at_once_processes_and_the_results_in_the_order_of_the_calls():

@@ -1,5 +1,5 @@
-"""Tests for aelib.rank_order (TReLU's backward rule, the rank-ordered loss against a
-two-loop reference, its gradient against finite differences) and aelib.patches."""
+"""Tests for aelib.models.rank_ordered (TReLU's backward rule, the rank-ordered loss against a
+two-loop reference, its gradient against finite differences) and aelib.data.patches."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 import pytest
 import torch
 
-from aelib.patches import extract_patches, random_patches
-from aelib.rank_order import (
+from aelib.data.patches import extract_patches, random_patches
+from aelib.models.rank_ordered import (
     RankOrderedAutoencoder,
     active_fraction,
     hoyer_sparsity,

@@ -1,4 +1,4 @@
-"""aelib.rank_ordered_rule: the compiled per-patch rule against a literal transcription in float64,
+"""aelib.training.rank_ordered_rule: the compiled per-patch rule against a literal transcription in float64,
 the TReLU error signal's masking and clipping, the minibatch rule, and the author's metrics."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from aelib.rank_ordered_rule import (
+from aelib.training.rank_ordered_rule import (
     RankOrderedNetwork,
     rule_direction,
     top_k_errors,

@@ -1,4 +1,4 @@
-"""aelib.references: checksum first, a numpy-only unpickler, and the author's layout converted to ours."""
+"""aelib.data.references: checksum first, a numpy-only unpickler, and the author's layout converted to ours."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pickle
 import numpy as np
 import pytest
 
-from aelib.data import ChecksumError
-from aelib.references import (
+from aelib.data.datasets import ChecksumError
+from aelib.data.references import (
     RANK_ORDERED_NETWORK,
     NumpyOnlyUnpickler,
     find_reference,
@@ -66,7 +66,7 @@ def test_a_tile_grid_is_read_back_tile_by_tile(tmp_path):
     import matplotlib.image
     import torch
 
-    from aelib.references import Reference, load_tile_grid
+    from aelib.data.references import Reference, load_tile_grid
 
     tiles = torch.rand(6, 4, 5, generator=torch.Generator().manual_seed(0))
     image = torch.zeros(2 * 5 - 1, 3 * 6 - 1)
@@ -84,8 +84,8 @@ def test_a_tile_grid_is_read_back_tile_by_tile(tmp_path):
 
 
 def test_the_tutorial_filters_have_the_locality_measured_in_the_issue():
-    from aelib.metrics import filter_locality
-    from aelib.references import TUTORIAL_DAE_FILTERS, load_tile_grid
+    from aelib.data.references import TUTORIAL_DAE_FILTERS, load_tile_grid
+    from aelib.measures.locality import filter_locality
 
     for level, expected in ((0.0, 0.19), (0.3, 0.58)):
         path = find_reference(TUTORIAL_DAE_FILTERS[level])

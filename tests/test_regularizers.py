@@ -1,17 +1,17 @@
-"""Each entry of aelib.regularizers against a two-line reference computation on a tiny input."""
+"""Each entry of aelib.penalties.regularizers against a two-line reference computation on a tiny input."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from aelib.batched import BatchedAutoencoder
-from aelib.contractive import autograd_jacobian_norm_squared
-from aelib.models import Autoencoder
-from aelib.rank_order import RankOrderedAutoencoder, rank_ordered_loss
-from aelib.regularizers import REGULARIZERS, training_loss, weight_decay, weight_decay_groups
-from aelib.saturation import saturating_autoencoder
-from aelib.vae import VAE
+from aelib.models.autoencoders import Autoencoder
+from aelib.models.batched import BatchedAutoencoder
+from aelib.models.rank_ordered import RankOrderedAutoencoder, rank_ordered_loss
+from aelib.models.vae import VAE
+from aelib.penalties.contractive import autograd_jacobian_norm_squared
+from aelib.penalties.regularizers import REGULARIZERS, training_loss, weight_decay, weight_decay_groups
+from aelib.penalties.saturation import saturating_autoencoder
 
 X = torch.rand(6, 10, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
 

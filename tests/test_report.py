@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
 import aelib.pipeline.results  # noqa: E402
-from aelib.pipeline import report  # noqa: E402
+from aelib.pipeline import report, report_quick  # noqa: E402
 
 SCRIPT = "<script>alert('x')</script>"
 
@@ -313,7 +313,7 @@ def test_quick_against_full_shows_each_quick_seed_and_whether_it_agrees():
                    run(1, {"a": True, "b": False, "c": True, "d": None})])]
     quick = [study([run(0, {"a": True, "b": True, "c": None, "d": None}),
                     run(1, {"a": None, "b": False, "c": None, "d": True})])]
-    frame = report.quick_against_full(full, quick).set_index("claim")
+    frame = report_quick.quick_against_full(full, quick).set_index("claim")
     assert list(frame.columns) == ["study", "full", "quick seed 0", "quick seed 1", "quick against full"]
     assert frame.loc["a", "full"] == "yes (2/2 seeds)" and list(frame.loc["a", ["quick seed 0", "quick seed 1"]]) == ["yes", "-"]
     assert dict(frame["quick against full"]) == {"a": "agrees", "b": "DISAGREES", "c": "not judged at quick scale",

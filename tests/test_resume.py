@@ -1,7 +1,7 @@
 """A study killed in the middle of its training, rerun by the same command, resumes from its checkpoints
 and records what an uninterrupted run records: study 05 at a tiny size, its two latent sizes trained in
 two processes side by side, through `python -m aelib run-study` (the workflow's job, which runs
-aelib.pipeline.cli.run_notebook), on a copy of the checkout."""
+aelib.pipeline.runs.run_notebook), on a copy of the checkout."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 import torch
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -58,6 +59,7 @@ def kill_at_first_checkpoint(checkout: Path, checkpoints: Path) -> subprocess.Po
     return run
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumed_by_the_same_command_records_what_an_uninterrupted_one_records(tmp_path):
     checkout = tmp_path / "checkout"
     (checkout / "notebooks").mkdir(parents=True)

@@ -1,4 +1,4 @@
-"""Tests for aelib.saturation: the complementary functions over a grid, the penalty
+"""Tests for aelib.penalties.saturation: the complementary functions over a grid, the penalty
 against a two-line reference, and the models' shapes and adjointness."""
 
 from __future__ import annotations
@@ -6,15 +6,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from aelib.activations import activation, shrink
-from aelib.models import Autoencoder, ConvolutionalAutoencoder
-from aelib.saturation import (
+from aelib.measures.saturation import saturated_fraction, sigmoid_saturated_fraction
+from aelib.models.activations import activation, shrink
+from aelib.models.autoencoders import Autoencoder, ConvolutionalAutoencoder
+from aelib.penalties.saturation import (
     SATURATING_ACTIVATIONS,
     complementary_function,
-    saturated_fraction,
     saturating_autoencoder,
     saturation_penalty,
-    sigmoid_saturated_fraction,
 )
 
 THRESHOLD = 0.7
@@ -161,7 +160,7 @@ def test_a_two_layer_convolutional_decoder_is_the_adjoint_of_its_linear_encoder(
 
 
 def test_the_saturating_loss_of_a_stack_sums_the_penalty_over_every_layer():
-    from aelib.regularizers import training_loss
+    from aelib.penalties.regularizers import training_loss
     model = ConvolutionalAutoencoder((6, 7), (3, 2), 3, "saturated_linear",
                                      generator=torch.Generator().manual_seed(2)).double()
     x = torch.rand(4, 42, generator=torch.Generator().manual_seed(3), dtype=torch.float64)

@@ -1,4 +1,4 @@
-"""Tests for aelib.sparsity and aelib.sparse_autoencoder: penalties against two-line
+"""Tests for aelib.penalties.sparsity and aelib.training.sparse_autoencoder: penalties against two-line
 references, the hand-written CS294A gradient against finite differences and autograd."""
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ import math
 import pytest
 import torch
 
-from aelib.regularizers import weight_decay
-from aelib.sparse_autoencoder import (
+from aelib.penalties.regularizers import weight_decay
+from aelib.penalties.sparsity import kl_sparsity, l1_activity, mean_activation
+from aelib.training.sparse_autoencoder import (
     autograd_gradient,
     cs294a_gradient,
     cs294a_objective,
@@ -20,7 +21,6 @@ from aelib.sparse_autoencoder import (
     relative_difference,
     sparse_autoencoder,
 )
-from aelib.sparsity import kl_sparsity, l1_activity, mean_activation
 
 
 def test_kl_sparsity_matches_a_two_line_reference():
@@ -89,7 +89,7 @@ def test_gradient_check_detects_a_wrong_sparsity_term():
 
 
 def test_the_objective_is_for_untied_sigmoid_autoencoders_only():
-    from aelib.models import Autoencoder
+    from aelib.models.autoencoders import Autoencoder
     with pytest.raises(ValueError, match="untied"):
         cs294a_objective(Autoencoder(4, 3, tied=True).double(), torch.rand(2, 4, dtype=torch.float64),
                          rho=0.1, lam=0.0, beta=1.0)

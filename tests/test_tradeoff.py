@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from aelib.tradeoff import interpolate_along, matched_error_comparison
+from aelib.measures.matched_error import interpolate_along, matched_error_comparison
 
 
 def test_interpolation_is_linear_between_the_bracketing_points_in_any_order():

@@ -1,10 +1,10 @@
 import pytest
 import torch
 
-from aelib.corruption import masking_noise
-from aelib.losses import reconstruction_cross_entropy
-from aelib.models import Autoencoder
-from aelib.training import (
+from aelib.models.autoencoders import Autoencoder
+from aelib.models.losses import reconstruction_cross_entropy
+from aelib.penalties.corruption import masking_noise
+from aelib.training.loop import (
     NonFiniteLossError,
     evaluate,
     log_spaced_counts,

@@ -1,4 +1,4 @@
-"""Tests for aelib.vae: the mathematics of the bound, checked against references."""
+"""Tests for aelib.models.vae: the mathematics of the bound, checked against references."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ import pytest
 import torch
 from torch.distributions import Bernoulli, Independent, Normal, kl_divergence
 
-from aelib.training import NonFiniteLossError, train
-from aelib.vae import (
+from aelib.models.vae import (
     VAE,
     bernoulli_log_likelihood,
     binarize,
@@ -19,6 +18,7 @@ from aelib.vae import (
     gaussian_log_density,
     importance_weighted_log_likelihood,
 )
+from aelib.training.loop import NonFiniteLossError, train
 
 
 def test_analytic_kl_matches_monte_carlo_estimate_in_float64():

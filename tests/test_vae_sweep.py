@@ -1,5 +1,5 @@
-"""aelib.vae_sweep (the latent sizes of Kingma & Welling's figure 2 trained together) and
-aelib.processes (calls side by side, one process each)."""
+"""aelib.training.vae_sweep (the latent sizes of Kingma & Welling's figure 2 trained together) and
+aelib.training.processes (calls side by side, one process each)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import os
 import pytest
 import torch
 
-from aelib.processes import run_side_by_side
-from aelib.vae_sweep import LatentSweep, merged_rows, sample_cost, split_by_cost, train_latent_sweep
+from aelib.training.processes import run_side_by_side
+from aelib.training.vae_sweep import LatentSweep, merged_rows, sample_cost, split_by_cost, train_latent_sweep
 
 IMAGES = torch.rand(300, 784, generator=torch.Generator().manual_seed(0))
 BOUND_IMAGES = torch.bernoulli(IMAGES[:50], generator=torch.Generator().manual_seed(1))

@@ -28,7 +28,7 @@ folder.mkdir(parents=True, exist_ok=True)
                 "ours": str(seed * 10 + steps), "tolerance": "> 0", "holds": seed * 10 + steps > 0}],
     "figures": [], "tables": {}, "provenance": {"seed": seed, "threads": os.environ.get("OMP_NUM_THREADS")}}))
 '''
-MISSING_DATA = 'from aelib.data import load_dataset\nload_dataset("cifar10", "/nonexistent-folder", download=False)\n'
+MISSING_DATA = 'from aelib.data.datasets import load_dataset\nload_dataset("cifar10", "/nonexistent-folder", download=False)\n'
 
 
 def notebook(path: Path, study: str, body: str) -> None:
@@ -67,6 +67,7 @@ def test_dry_run_lists_each_study_and_seed_and_runs_nothing(checkout):
     assert not (checkout / "results").exists()
 
 
+@pytest.mark.slow
 def test_a_failing_study_stops_nothing_else_and_a_second_run_runs_nothing(checkout):
     run = aelib(checkout, "reproduce")
     assert run.returncode == 1
@@ -90,6 +91,7 @@ def test_a_failing_study_stops_nothing_else_and_a_second_run_runs_nothing(checko
     assert "rule study:" in changed.stdout + changed.stderr and "params" in (changed.stdout + changed.stderr).lower()
 
 
+@pytest.mark.slow
 def test_two_seeds_side_by_side_are_recorded_beside_the_default_folder(checkout):
     (checkout / "notebooks" / "02_needs_data.ipynb").unlink()
     run = aelib(checkout, "reproduce", "01", "--seeds", "0", "1", "--cores", "2", "--no-report")
@@ -122,6 +124,7 @@ def test_bad_workflow_arguments_are_refused_before_anything_runs(checkout):
 def test_a_study_depends_on_the_library_modules_its_notebook_imports():
     inputs = {p.relative_to(REPOSITORY).as_posix()
               for p in workflow.library_inputs(REPOSITORY / "notebooks" / "04_rank_order_cifar_patches.ipynb", REPOSITORY)}
-    assert {"aelib/rank_ordered_rule.py", "aelib/references.py", "aelib/pipeline/study.py",
-            "aelib/data.py", "aelib/__init__.py", "aelib/pipeline/__init__.py"} <= inputs
-    assert "aelib/vae.py" not in inputs and "aelib/pipeline/report.py" not in inputs
+    assert {"aelib/training/rank_ordered_rule.py", "aelib/data/references.py", "aelib/pipeline/study.py",
+            "aelib/data/datasets.py", "aelib/__init__.py", "aelib/training/__init__.py",
+            "aelib/pipeline/__init__.py"} <= inputs
+    assert "aelib/models/vae.py" not in inputs and "aelib/pipeline/report.py" not in inputs

@@ -14,115 +14,15 @@ Every argument is checked before any notebook runs.
 from __future__ import annotations
 
 import argparse
-import ast
-import hashlib
 import json
-import os
 import shutil
 import sys
-import time
 from pathlib import Path
 
-import yaml
-
-from aelib.pipeline.notebooks import execute_in_place, strip_run_metadata
-from aelib.pipeline.results import PROFILES, project_root, report_dir, study_dir, write_json_atomic
-
-# Set by the command line itself, never through -p (checkpoint_dir only for notebooks that declare it).
-RESERVED_PARAMETERS = ("profile", "output_dir", "checkpoint_dir")
-
-
-class UsageError(ValueError):
-    """A command-line argument is wrong; the message says what to do instead."""
-
-
-def studies(root: Path) -> dict[str, Path]:
-    """Every study: notebook stem -> notebook path, in reading order."""
-    return {path.stem: path for path in sorted((root / "notebooks").glob("*.ipynb"))}
-
-
-def resolve_studies(names: list[str], root: Path) -> list[str]:
-    """Study names from the command line: a full stem (01_denoising_filters), its number
-    (01) or the rest of its name (denoising_filters). None given means all."""
-    known = studies(root)
-    if not names:
-        return list(known)
-    chosen = []
-    for name in names:
-        matches = [stem for stem in known if name in (stem, stem.split("_", 1)[0], stem.split("_", 1)[-1])]
-        if len(matches) != 1:
-            raise UsageError(f"unknown study {name!r}; the studies are: {', '.join(known) or '(none)'}")
-        chosen.append(matches[0])
-    return chosen
-
-
-def profile_parameters(study: str, profile: str, root: Path) -> dict:
-    """The quick profile is the notebook's own defaults; the others are read from
-    notebooks/<study>.<profile>.yaml: full, the committed record's settings, and paper, where a
-    study has one, the paper's own budget (for a GPU or a cluster)."""
-    if profile == "quick":
-        return {}
-    path = root / "notebooks" / f"{study}.{profile}.yaml"
-    if not path.exists():
-        raise UsageError(f"study {study} has no {profile} profile: {path} is missing")
-    return yaml.safe_load(path.read_text()) or {}
-
-
-def parse_overrides(pairs: list[list[str]]) -> dict:
-    """-p NAME VALUE pairs; VALUE is read as YAML, so 3, 0.5, true and [0, 0.25] work."""
-    overrides = {}
-    for name, text in pairs:
-        if name in RESERVED_PARAMETERS:
-            raise UsageError(f"parameter {name} is set by --profile; do not pass it with -p")
-        try:
-            overrides[name] = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise UsageError(f"cannot read the value of {name}: {text!r} ({error.problem})") from None
-    return overrides
-
-
-def papermill_parameters(notebook: Path) -> dict:
-    """The notebook's parameters as papermill reads them: name -> default, type and help."""
-    import papermill
-
-    return papermill.inspect_notebook(str(notebook))
-
-
-def check_parameters(notebook: Path, parameters: dict) -> None:
-    """Each parameter must exist in the notebook's parameters cell, with a value of the
-    default's type (an int is accepted for a float)."""
-    declared = papermill_parameters(notebook)
-    for name, value in parameters.items():
-        if name not in declared:
-            raise UsageError(f"{notebook.stem} has no parameter {name!r}; its parameters are: "
-                             f"{', '.join(declared)}")
-        try:
-            default = ast.literal_eval(declared[name]["default"])
-        except (ValueError, SyntaxError):  # an expression such as 2 ** 10: its type is not checked
-            default = None
-        compatible = (default is None or type(value) is type(default)
-                      or (isinstance(default, float) and type(value) is int))
-        if not compatible:
-            raise UsageError(f"{notebook.stem}: parameter {name} takes a value of type "
-                             f"{type(default).__name__} (default {default!r}), got {value!r}")
-
-
-def check_run(names: list[str], profile: str, overrides: dict, seeds: list[int] | None,
-              root: Path) -> dict[str, dict]:
-    """Every argument checked before anything runs: study -> its parameters (profile and overrides)."""
-    chosen = resolve_studies(names, root)
-    if seeds is not None and (not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds)):
-        raise UsageError(f"--seeds takes distinct non-negative integers, got {seeds}")
-    if overrides.get("seed") is not None and seeds is not None:
-        raise UsageError("give the seed with --seeds, not with -p seed")
-    runs = {}
-    for study in chosen:
-        parameters = {**profile_parameters(study, profile, root), **overrides}
-        check_parameters(studies(root)[study], parameters)
-        if "seed" not in papermill_parameters(studies(root)[study]):
-            raise UsageError(f"{study} has no seed parameter: the workflow needs one in its parameters cell")
-        runs[study] = parameters
-    return runs
+from aelib.pipeline.arguments import UsageError, check_run, parse_overrides, resolve_studies, studies
+from aelib.pipeline.notebooks import execute_in_place
+from aelib.pipeline.results import PROFILES, project_root, report_dir, study_dir
+from aelib.pipeline.runs import replace_folder, run_study
 
 
 def reproduce(names: list[str], profile: str, overrides: dict, *, seeds: list[int] | None = None,
@@ -163,91 +63,6 @@ def reproduce(names: list[str], profile: str, overrides: dict, *, seeds: list[in
     return 0 if status == 0 else 1
 
 
-def checkpoint_folder(study: str, profile: str, parameters: dict, final: Path, root: Path) -> Path:
-    """Where a run of `study` recorded in `final` keeps its training checkpoints: beside the record,
-    in <final>.checkpoints/<digest>, so that the same command run again finds them and resumes. The
-    digest covers the profile, the parameters, the code cells of the notebook and the aelib modules
-    it imports: a run with other parameters or other code starts afresh, in a folder of its own."""
-    from aelib.pipeline.workflow import library_inputs
-
-    notebook = studies(root)[study]
-    cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
-    digest = hashlib.sha256(json.dumps({"profile": profile, "parameters": parameters}, sort_keys=True,
-                                       default=str).encode())
-    digest.update("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code").encode())
-    for module in library_inputs(notebook, root):
-        digest.update(module.read_bytes())
-    return final.with_name(final.name + ".checkpoints") / digest.hexdigest()[:16]
-
-
-def run_notebook(study: str, profile: str, parameters: dict, final: Path, root: Path) -> None:
-    """Execute one study's notebook into a staging folder beside `final`, and swap it into place
-    only when it finishes: an interrupted or failed run leaves the record as it was.
-
-    A notebook that declares a `checkpoint_dir` parameter is given `checkpoint_folder(...)`, outside
-    the staging folder (which every run starts empty): its training saves checkpoints there, and the
-    same command run again after an interruption resumes from them. They are deleted once the run is
-    recorded."""
-    import papermill
-
-    from aelib.pipeline.study import parameter_names
-
-    notebook = studies(root)[study]
-    staging = final.with_name(final.name + ".running")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    injected = {**parameters, "profile": profile, "output_dir": str(staging)}
-    checkpoints = None
-    if "checkpoint_dir" in parameter_names(notebook):
-        checkpoints = checkpoint_folder(study, profile, parameters, final, root)
-        injected["checkpoint_dir"] = str(checkpoints)
-    print(f"== {study} ({profile} profile) -> {final.relative_to(root)}", flush=True)
-    if checkpoints is not None and checkpoints.exists() and any(checkpoints.iterdir()):
-        print(f"   resuming from the checkpoints in {checkpoints.relative_to(root)}", flush=True)
-    started = time.monotonic()
-    try:
-        papermill.execute_notebook(str(notebook), str(staging / f"{study}.ipynb"), cwd=str(notebook.parent),
-                                   parameters=injected, kernel_name="python3", progress_bar=False)
-    except BaseException:
-        resume = (f"; rerun the same command to resume from its checkpoints in {checkpoints}"
-                  if checkpoints is not None and checkpoints.exists() else "")
-        print(f"   {study} failed; its partial output is in {staging}; {final} is unchanged{resume}", file=sys.stderr)
-        raise
-    executed = staging / f"{study}.ipynb"
-    if executed.exists():
-        strip_run_metadata(executed)
-    _replace_folder(staging, final)
-    if checkpoints is not None:
-        shutil.rmtree(checkpoints.parent, ignore_errors=True)  # the record is in place: no run resumes these
-    print(f"   done in {time.monotonic() - started:.0f} s", flush=True)
-
-
-def run_study(study: str, profile: str, seed: int, threads: int, parameters: dict, stamp: Path) -> int:
-    """One workflow job (called by workflow/Snakefile): the notebook at `seed`, recorded in the
-    seed's folder; writes `stamp` when done, or the reason beside it when it fails."""
-    from aelib.pipeline import workflow
-
-    root = project_root()
-    notebook = studies(root)[study]
-    parameters = {**parameters, "seed": seed}
-    if "threads" in workflow.parameter_names(notebook) and "threads" not in parameters:
-        parameters["threads"] = threads
-    os.environ.update({name: str(threads) for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")})
-    final = workflow.seed_record_dir(study, profile, seed, workflow.default_seed(notebook), root)
-    failure = workflow.failure_path(stamp)
-    failure.unlink(missing_ok=True)
-    try:
-        run_notebook(study, profile, parameters, final, root)
-    except Exception as error:
-        log = workflow.log_path(profile, study, seed)
-        write_json_atomic(failure, {"reason": workflow.failure_reason(error), "log": str(log)})
-        print(workflow.failure_reason(error), file=sys.stderr)
-        return 1
-    stamp.parent.mkdir(parents=True, exist_ok=True)
-    stamp.touch()
-    return 0
-
-
 def refresh_notebooks(names: list[str]) -> None:
     """Re-execute the chosen notebooks (default: all) in place with their quick defaults, storing
     the outputs that nbval compares, without per-run metadata."""
@@ -277,7 +92,7 @@ def snapshot(profile: str, target: Path) -> None:
     folder to commit: each study's default-seed folder whole, and its runs at other seeds
     (`<study>.seed-<n>/`) as their metrics.json only (all the report reads of them). The copy is made
     beside `target` and swapped in when complete, so an interrupted snapshot leaves the old one."""
-    from aelib.pipeline.report import SEED_FOLDER_MARK
+    from aelib.pipeline.records import SEED_FOLDER_MARK
 
     source = study_dir("x", profile, project_root()).parent
     records = sorted(source.glob("*/metrics.json"))
@@ -296,7 +111,7 @@ def snapshot(profile: str, target: Path) -> None:
             shutil.copy2(metrics, staging / folder.name / metrics.name)
         else:
             shutil.copytree(folder, staging / folder.name)
-    _replace_folder(staging, target)
+    replace_folder(staging, target)
     print(f"{len(records)} runs copied from {source} to {target}")
 
 
@@ -315,7 +130,7 @@ def paper(profile: str, compile_pdf: bool) -> int:
 
 
 def fetch_data(names: list[str], data_dir: str | None) -> None:
-    from aelib.data import DATASETS, fetch
+    from aelib.data.datasets import DATASETS, fetch
 
     unknown = [name for name in names if name not in DATASETS]
     if unknown:
@@ -334,16 +149,6 @@ def list_studies() -> None:
         print(f"{study}{'' if full else '  (no full profile yet)'}")
         for name, spec in papermill.inspect_notebook(str(notebook)).items():
             print(f"    {name} = {spec['default']}    {spec['help']}")
-
-
-def _replace_folder(new: Path, final: Path) -> None:
-    """Swap a finished run into place; the old record is removed only after."""
-    old = final.with_name(final.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(new, final)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def parser() -> argparse.ArgumentParser:

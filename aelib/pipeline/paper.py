@@ -14,7 +14,7 @@ paper` (and `make paper`) writes, from the results folder alone, `paper/generate
   booktabs; `tables/comparison.tex`: the cross-regularizer table of study 07, mean +- std;
 - `figures/<study>/<name>.pdf`: the records' vector figures (the PNG where a record has no PDF);
 
-and `paper/references.bib` (every paper the studies cite), then compiles `paper/main.pdf` with
+(`paper/references.bib`, every paper the studies cite, is the writer's file beside main.tex), then compiles `paper/main.pdf` with
 latexmk. Before compiling, a macro of a study's prefix that main.tex uses and no result defines is
 an error that names it, as is a figure it includes that no record has; after compiling, an
 undefined reference or citation in the log is an error; then the PDF's text (pdftotext) must hold
@@ -23,102 +23,23 @@ each claim's value as metrics.json records it.
 
 from __future__ import annotations
 
-import math
 import os
-import re
 import shutil
 import subprocess
-import unicodedata
 from pathlib import Path
 
-from aelib.pipeline.report import load_results, verdict_over_seeds
-from aelib.pipeline.results import write_text_atomic
+from aelib.pipeline.latex import PaperError, booktabs_table, format_number, latex_text, name_words
+from aelib.pipeline.paper_checks import log_problems, missing_figures, used_but_undefined, values_missing_from
+from aelib.pipeline.records import load_results, verdict_over_seeds
+from aelib.pipeline.results import project_root, write_text_atomic
+
+DRAFT_DIR = project_root() / "paper"  # main.tex and references.bib, the writer's files
 
 STUDY_PREFIXES = {"01_denoising_filters": "Dae", "02_sparse_features": "Sparse",
                   "03_saturating_perturbations": "Saturating", "04_rank_order_cifar_patches": "RankOrdered",
                   "05_vae": "Vae", "06_contractive": "Contractive", "07_regularizer_comparison": "Comparison",
                   "08_layerwise_pretraining": "Pretraining"}
 VERDICTS = {True: "holds", False: "does not hold", None: "not evaluated"}
-# text characters that LaTeX must be told how to set; the unicode ones the records use, as pdflatex sets them
-LATEX_ESCAPES = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-                 "±": r"\ensuremath{\pm}", "×": r"\ensuremath{\times}", "→": r"\ensuremath{\rightarrow}",
-                 "≤": r"\ensuremath{\leq}", "≥": r"\ensuremath{\geq}", "≈": r"\ensuremath{\approx}",
-                 "−": "-", "–": "--", "—": "---", "’": "'", "‘": "`", "“": "``", "”": "''", "…": r"\dots{}",
-                 "ν": r"\ensuremath{\nu}", "λ": r"\ensuremath{\lambda}", "α": r"\ensuremath{\alpha}",
-                 "β": r"\ensuremath{\beta}", "ρ": r"\ensuremath{\rho}", "μ": r"\ensuremath{\mu}",
-                 "σ": r"\ensuremath{\sigma}", "²": r"\textsuperscript{2}", "‖": r"\ensuremath{\|}", "°": r"\textdegree{}"}
-ONES = ("Zero One Two Three Four Five Six Seven Eight Nine Ten Eleven Twelve Thirteen Fourteen Fifteen Sixteen "
-        "Seventeen Eighteen Nineteen").split()
-TENS = "_ _ Twenty Thirty Forty Fifty Sixty Seventy Eighty Ninety".split()
-
-
-class PaperError(ValueError):
-    """What is wrong with the draft or its build, and what to do."""
-
-
-def latex_text(text: str) -> str:
-    """`text` set as LaTeX text: its special characters escaped, the unicode of the records mapped
-    to LaTeX; any other non-ASCII character is an error that names it."""
-    out = []
-    for char in str(text):
-        if char in LATEX_ESCAPES:
-            out.append(LATEX_ESCAPES[char])
-        elif ord(char) < 128:
-            out.append(char)
-        else:
-            raise PaperError(f"no LaTeX for the character {char!r} (U+{ord(char):04X}) in {text!r}: add it to "
-                             f"aelib.pipeline.paper.LATEX_ESCAPES")
-    # "--" and "<<"-style ligatures would merge in T1 fonts: keep a record's characters as they are
-    return "".join(out).replace("--", "-{}-").replace("<<", "<{}<").replace(">>", ">{}>")
-
-
-def number_words(n: int) -> str:
-    """0 <= n < 10**6 in words, CamelCase (macro names take no digits): 25 -> TwentyFive."""
-    if n < 20:
-        return ONES[n]
-    if n < 100:
-        return TENS[n // 10] + (ONES[n % 10] if n % 10 else "")
-    if n < 1000:
-        return ONES[n // 100] + "Hundred" + (number_words(n % 100) if n % 100 else "")
-    if n < 10**6:
-        return number_words(n // 1000) + "Thousand" + (number_words(n % 1000) if n % 1000 else "")
-    raise PaperError(f"no macro name for the number {n}")
-
-
-def name_words(key: str) -> str:
-    """A key of a record as CamelCase words for a macro name: 'median_locality' -> MedianLocality,
-    a fraction with at most two decimals as its percent ('0.3' -> Thirty), an integer in words
-    ('200' -> TwoHundred), any other number digit by digit ('1e-05' -> OneEMinusZeroFive)."""
-    words = []
-    for token in re.split(r"[^A-Za-z0-9.+-]+", str(key)):
-        if not token:
-            continue
-        try:
-            value = float(token)
-        except ValueError:
-            words += [piece.capitalize() if piece.isalpha() else "".join(ONES[int(d)] for d in piece)
-                      for piece in re.findall(r"[A-Za-z]+|[0-9]+", token)]
-            continue
-        if math.isfinite(value) and value == int(value) and abs(value) < 10**6 and "e" not in token.lower():
-            words.append(("Minus" if value < 0 else "") + number_words(abs(int(value))))
-        elif 0 < value < 1 and round(value * 100, 9) == int(round(value * 100, 9)):
-            words.append(number_words(int(round(value * 100))))
-        else:
-            spelled = {".": "Point", "-": "Minus", "+": "Plus", "e": "E", "E": "E"}
-            words.append("".join(spelled.get(c) or ONES[int(c)] for c in token))
-    return "".join(words)
-
-
-def format_number(value) -> str:
-    """A metric as the paper prints it: integers whole (thousands separated), others to 3 significant digits."""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, int):
-        return f"{value:,}"
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    return f"{value:.3g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
 
 
 def _numbers(metrics: dict, path: tuple = ()) -> list[tuple[tuple, object]]:
@@ -190,18 +111,6 @@ def limitations_list(studies: list[dict]) -> str:
     return "\n".join(["\\begin{claimlist}", *(items or ["\\item Every claim holds."]), "\\end{claimlist}", ""])
 
 
-def booktabs_table(rows: list[dict], columns: list[str] | None = None) -> str:
-    """A record's table (a list of rows) as a booktabs tabular, numbers as `format_number` sets them."""
-    columns = columns or list(dict.fromkeys(key for row in rows for key in row))
-    def cell(value):
-        return latex_text(format_number(value) if isinstance(value, (int, float)) and not isinstance(value, bool)
-                          else "" if value is None else value)
-    body = [" & ".join(cell(row.get(c)) for c in columns) + r" \\" for row in rows]
-    return "\n".join([f"\\begin{{tabular}}{{{'l' * len(columns)}}}", r"\toprule",
-                      " & ".join(latex_text(c.replace("_", " ")) for c in columns) + r" \\", r"\midrule",
-                      *body, r"\bottomrule", r"\end{tabular}", ""])
-
-
 COMPARISON_COLUMNS = ("reconstruction_error", "jacobian_norm", "random_sensitivity", "hoyer_sparsity", "probe_accuracy")
 
 
@@ -223,138 +132,6 @@ PREAMBLE = r"""% Generated by `python -m aelib paper`: what the generated files 
 \newenvironment{claimlist}{\begin{itemize}\raggedright\hyphenpenalty=10000\exhyphenpenalty=10000}{\end{itemize}}
 """
 
-# Every paper the studies cite, as BibTeX (keys used by main.tex).
-REFERENCES = r"""@inproceedings{vincent2008,
-  author    = {Vincent, Pascal and Larochelle, Hugo and Bengio, Yoshua and Manzagol, Pierre-Antoine},
-  title     = {Extracting and Composing Robust Features with Denoising Autoencoders},
-  booktitle = {Proceedings of the 25th International Conference on Machine Learning (ICML)},
-  pages     = {1096--1103},
-  year      = {2008}
-}
-
-@techreport{ng2011sparse,
-  author      = {Ng, Andrew},
-  title       = {Sparse Autoencoder},
-  institution = {Stanford University},
-  type        = {CS294A Lecture Notes},
-  year        = {2011}
-}
-
-@inproceedings{goroshin2013,
-  author    = {Goroshin, Ross and LeCun, Yann},
-  title     = {Saturating Auto-Encoders},
-  booktitle = {International Conference on Learning Representations (ICLR)},
-  note      = {arXiv:1301.3577},
-  year      = {2013}
-}
-
-@misc{bertens2016,
-  author = {Bertens, Paul},
-  title  = {Rank Ordered Autoencoders},
-  note   = {arXiv:1605.01749},
-  year   = {2016}
-}
-
-@inproceedings{kingma2014,
-  author    = {Kingma, Diederik P. and Welling, Max},
-  title     = {Auto-Encoding Variational {Bayes}},
-  booktitle = {International Conference on Learning Representations (ICLR)},
-  note      = {arXiv:1312.6114},
-  year      = {2014}
-}
-
-@inproceedings{rifai2011,
-  author    = {Rifai, Salah and Vincent, Pascal and Muller, Xavier and Glorot, Xavier and Bengio, Yoshua},
-  title     = {Contractive Auto-Encoders: Explicit Invariance During Feature Extraction},
-  booktitle = {Proceedings of the 28th International Conference on Machine Learning (ICML)},
-  pages     = {833--840},
-  year      = {2011}
-}
-
-@inproceedings{bengio2007,
-  author    = {Bengio, Yoshua and Lamblin, Pascal and Popovici, Dan and Larochelle, Hugo},
-  title     = {Greedy Layer-Wise Training of Deep Networks},
-  booktitle = {Advances in Neural Information Processing Systems 19 (NIPS 2006)},
-  pages     = {153--160},
-  publisher = {MIT Press},
-  year      = {2007}
-}
-
-@inproceedings{larochelle2007,
-  author    = {Larochelle, Hugo and Erhan, Dumitru and Courville, Aaron and Bergstra, James and Bengio, Yoshua},
-  title     = {An Empirical Evaluation of Deep Architectures on Problems with Many Factors of Variation},
-  booktitle = {Proceedings of the 24th International Conference on Machine Learning (ICML)},
-  pages     = {473--480},
-  year      = {2007}
-}
-
-@inproceedings{burda2016,
-  author    = {Burda, Yuri and Grosse, Roger and Salakhutdinov, Ruslan},
-  title     = {Importance Weighted Autoencoders},
-  booktitle = {International Conference on Learning Representations (ICLR)},
-  note      = {arXiv:1509.00519},
-  year      = {2016}
-}
-
-@article{hoyer2004,
-  author  = {Hoyer, Patrik O.},
-  title   = {Non-negative Matrix Factorization with Sparseness Constraints},
-  journal = {Journal of Machine Learning Research},
-  volume  = {5},
-  pages   = {1457--1469},
-  year    = {2004}
-}
-
-@article{lecun1998,
-  author  = {LeCun, Yann and Bottou, L{\'e}on and Bengio, Yoshua and Haffner, Patrick},
-  title   = {Gradient-Based Learning Applied to Document Recognition},
-  journal = {Proceedings of the IEEE},
-  volume  = {86},
-  number  = {11},
-  pages   = {2278--2324},
-  year    = {1998}
-}
-
-@techreport{krizhevsky2009,
-  author      = {Krizhevsky, Alex},
-  title       = {Learning Multiple Layers of Features from Tiny Images},
-  institution = {University of Toronto},
-  year        = {2009}
-}
-
-@inproceedings{glorot2010,
-  author    = {Glorot, Xavier and Bengio, Yoshua},
-  title     = {Understanding the Difficulty of Training Deep Feedforward Neural Networks},
-  booktitle = {Proceedings of the 13th International Conference on Artificial Intelligence and Statistics (AISTATS)},
-  pages     = {249--256},
-  year      = {2010}
-}
-
-@inproceedings{kingma2015adam,
-  author    = {Kingma, Diederik P. and Ba, Jimmy},
-  title     = {Adam: A Method for Stochastic Optimization},
-  booktitle = {International Conference on Learning Representations (ICLR)},
-  note      = {arXiv:1412.6980},
-  year      = {2015}
-}
-
-@article{duchi2011,
-  author  = {Duchi, John and Hazan, Elad and Singer, Yoram},
-  title   = {Adaptive Subgradient Methods for Online Learning and Stochastic Optimization},
-  journal = {Journal of Machine Learning Research},
-  volume  = {12},
-  pages   = {2121--2159},
-  year    = {2011}
-}
-
-@misc{theano2013dae,
-  author       = {{LISA lab}},
-  title        = {Denoising Autoencoders ({dA}), Deep Learning Tutorials, release 0.1},
-  howpublished = {University of Montreal},
-  year         = {2013}
-}
-"""
-
 
 def copy_figures(studies: list[dict], target: Path) -> list[Path]:
     """Each record's figures into target/<study>/: the PDF where the record has one, else the PNG."""
@@ -371,62 +148,8 @@ def copy_figures(studies: list[dict], target: Path) -> list[Path]:
     return copied
 
 
-def used_but_undefined(tex: str, defined: set[str], prefixes) -> list[str]:
-    """Macros of a study's prefix that `tex` uses and no result defines (comments ignored)."""
-    text = re.sub(r"(?<!\\)%.*", "", tex)
-    pattern = re.compile(r"\\((?:" + "|".join(sorted(set(prefixes), key=len, reverse=True)) + r")[A-Z][A-Za-z]*)")
-    return sorted({name for name in pattern.findall(text) if name not in defined})
-
-
-def missing_figures(tex: str, paper_dir: Path) -> list[str]:
-    """Files that `tex` includes, by \\includegraphics or by main.tex's \\studyfigure{<study>/<name>}
-    (generated/figures/<study>/<name>), and that do not exist (an extension may be left out)."""
-    text = re.sub(r"(?<!\\)%.*", "", tex)
-    names = re.findall(r"\\includegraphics(?:\[[^\]]*\])?\{([^}#]+)\}", text)
-    names += [f"generated/figures/{name}" for name in re.findall(r"\\studyfigure\{([^}#]+)\}", text)]
-    missing = []
-    for name in names:
-        path = paper_dir / name
-        if not (path.exists() or any(path.with_suffix(s).exists() for s in (".pdf", ".png"))):
-            missing.append(name)
-    return missing
-
-
-def normalized(text: str) -> str:
-    """Text compared whitespace-free, with ligatures and typographic quotes undone."""
-    text = unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "`").replace("−", "-")
-    return re.sub(r"\s+", "", text)
-
-
-def rendered(text: str) -> str:
-    """What pdftotext gives back for a record's text set by `latex_text` (pdflatex, T1 fonts)."""
-    return text.replace("−", "-").replace("–", "--").replace("—", "---")
-
-
-def values_missing_from(pdf_text: str, studies: list[dict]) -> list[str]:
-    """The claims whose value (`ours`, as metrics.json records it) the PDF's text does not hold. A value
-    may run over a page break: its start ends one page (before the page's number) and its rest is on the
-    next, after whatever floats LaTeX put at that page's top (a figure's own text, with vector figures)."""
-    pages = [normalized(re.sub(r"\n\s*\d+$", "", page.rstrip())) for page in pdf_text.split("\f")]
-    whole = "".join(pages)
-
-    def found(value: str) -> bool:
-        return value in whole or any(page.endswith(value[:k]) and value[k:] in next_page
-                                     for page, next_page in zip(pages, pages[1:]) for k in range(1, len(value)))
-
-    return [f"{s['study']} {c['id']}: {c.get('ours', '')!r}" for s in studies for c in s["claims"]
-            if not found(normalized(rendered(c.get("ours", ""))))]
-
-
-def log_problems(log: str) -> list[str]:
-    """Undefined references, citations and control sequences named in a LaTeX log."""
-    problems = re.findall(r"(?:Reference|Citation) `[^']+' on page \d+ undefined", log)
-    problems += [f"undefined control sequence {m}" for m in re.findall(r"Undefined control sequence\.\s*\nl\.\d+ .*?(\\\w+)", log)]
-    return sorted(set(problems))
-
-
 def generate(results_dir: Path, paper_dir: Path) -> list[dict]:
-    """Write paper/generated/ and paper/references.bib from the results; return the studies."""
+    """Write paper/generated/ from the results (and the bibliography beside a draft that lacks it); return the studies."""
     studies = load_results(results_dir) if Path(results_dir).is_dir() else []
     if not studies:
         raise PaperError(f"no results in {results_dir} (no */metrics.json): make some with "
@@ -445,7 +168,9 @@ def generate(results_dir: Path, paper_dir: Path) -> list[dict]:
             write_text_atomic(generated / "tables" / "comparison.tex", comparison_table(study))
     shutil.rmtree(generated / "figures", ignore_errors=True)
     copy_figures(studies, generated / "figures")
-    write_text_atomic(paper_dir / "references.bib", REFERENCES)
+    bibliography = paper_dir / "references.bib"
+    if not bibliography.exists():  # a draft built in another folder cites the project's bibliography
+        shutil.copyfile(DRAFT_DIR / "references.bib", bibliography)
     return studies
 
 

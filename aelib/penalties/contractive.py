@@ -24,7 +24,7 @@ from collections.abc import Callable
 import torch
 from torch.func import jacrev, vmap
 
-from aelib.models import Autoencoder
+from aelib.models.autoencoders import Autoencoder
 
 Encoder = Callable[[torch.Tensor], torch.Tensor]
 
@@ -57,11 +57,3 @@ def contractive_penalty(model: torch.nn.Module, x: torch.Tensor) -> torch.Tensor
     if isinstance(model, Autoencoder) and model.encoder_activation_name == "sigmoid":
         return sigmoid_jacobian_norm_squared(model, x).mean()
     return autograd_jacobian_norm_squared(model.encode, x).mean()
-
-
-def jacobian_singular_values(encode: Encoder, x: torch.Tensor) -> torch.Tensor:
-    """The singular values of J_f(x) per example, descending: [B, min(H, V)]
-    (Rifai et al. 2011, sec. 5.3, figure 4: a CAE has few large ones)."""
-    with torch.no_grad():
-        jacobian = encoder_jacobian(encode, x)
-    return torch.linalg.svdvals(jacobian)

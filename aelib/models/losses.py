@@ -1,6 +1,6 @@
 """Reconstruction losses, summed over the input dimensions and averaged over the batch.
 
-Inputs are [B, D], or [K, B, D] for K models trained as one (aelib.batched), in which
+Inputs are [B, D], or [K, B, D] for K models trained as one (aelib.models.batched), in which
 case the loss is a vector of K per-model losses; the target x may be [B, D] for all.
 """
 
@@ -27,5 +27,5 @@ def reconstruction_cross_entropy(model, x: torch.Tensor, inputs: torch.Tensor | 
     """L_H(x, g(f(inputs))): the cross-entropy of a sigmoid decoder's reconstruction of x from
     `inputs` (x itself by default; a corrupted copy of x for a denoising autoencoder,
     Vincent et al. 2008, sec. 2.3), through `model.decoder_pre_activation`. Works for one
-    model or for K models trained as one (aelib.batched)."""
+    model or for K models trained as one (aelib.models.batched)."""
     return cross_entropy(model.decoder_pre_activation(model.encode(x if inputs is None else inputs)), x)

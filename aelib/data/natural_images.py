@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aelib.data import search_dirs
+from aelib.data.datasets import search_dirs
 
 # scikit-image's bundled photographs used when IMAGES.mat is absent (skimage.data.<name>).
 PHOTOGRAPHS = ("astronaut", "camera", "chelsea", "coffee", "grass", "gravel", "brick", "rocket", "moon")

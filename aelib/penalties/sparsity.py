@@ -2,7 +2,7 @@
 
 Each takes the hidden activations h (one row per example, one column per hidden
 unit) and returns a scalar that is added to the reconstruction error; weight decay,
-the notes' other penalty, is in aelib.regularizers. The notation is the notes':
+the notes' other penalty, is in aelib.penalties.regularizers. The notation is the notes':
 a^(2) = h, rho the target mean activation, rho_hat_j the mean activation of hidden
 unit j over the m examples.
 """

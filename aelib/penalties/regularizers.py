@@ -3,7 +3,7 @@
 An entry turns (model, minibatch x, weight) into the mean training loss of the minibatch:
 a reconstruction term plus the weight times the method's penalty (or, for denoising, the
 reconstruction of x from a corrupted copy). Studies compose entries; they do not re-derive
-them. `training_loss(name, model, weight)` returns the closure that `aelib.training.train`
+them. `training_loss(name, model, weight)` returns the closure that `aelib.training.loop.train`
 minimises.
 
     plain AE        L_H(x, g(f(x)))                                    Vincent et al. 2008, eq. 2
@@ -17,7 +17,7 @@ minimises.
     rank-ordered    sum_k ||x - S_k||^2                                Bertens 2016
     VAE             -L(x), the negative evidence lower bound          Kingma & Welling 2014, eq. 10
 
-L_H is the cross-entropy of a sigmoid decoder (aelib.losses). Adding a method takes one
+L_H is the cross-entropy of a sigmoid decoder (aelib.models.losses). Adding a method takes one
 entry here, one test (tests/test_regularizers.py) and one grid in a study's profile.
 """
 
@@ -28,13 +28,13 @@ from dataclasses import dataclass
 
 import torch
 
-from aelib.contractive import contractive_penalty
-from aelib.corruption import masking_noise
-from aelib.losses import cross_entropy, reconstruction_cross_entropy, squared_error
-from aelib.rank_order import rank_ordered_loss_gram
-from aelib.saturation import saturation_penalty
-from aelib.sparsity import kl_sparsity, l1_activity
-from aelib.vae import elbo
+from aelib.models.losses import cross_entropy, reconstruction_cross_entropy, squared_error
+from aelib.models.rank_ordered import rank_ordered_loss_gram
+from aelib.models.vae import elbo
+from aelib.penalties.contractive import contractive_penalty
+from aelib.penalties.corruption import masking_noise
+from aelib.penalties.saturation import saturation_penalty
+from aelib.penalties.sparsity import kl_sparsity, l1_activity
 
 Loss = Callable[[torch.Tensor], torch.Tensor]
 

@@ -1,7 +1,7 @@
 """The sparse autoencoder objective of Ng's CS294A notes, its gradient derived by hand,
 and full-batch L-BFGS on it.
 
-The network is `aelib.models.Autoencoder(n_visible, n_hidden, tied=False)` with
+The network is `aelib.models.autoencoders.Autoencoder(n_visible, n_hidden, tied=False)` with
 sigmoid units. In the notes' notation (sec. 2-3), for m examples x^(i):
     z2 = W1 x + b1,  a2 = f(z2),  z3 = W2 a2 + b2,  a3 = h_{W,b}(x) = f(z3),  f = sigmoid
 with W1 = model.weight, b1 = model.hidden_bias, W2 = model.decoder_weight,
@@ -27,10 +27,10 @@ import numpy as np
 import scipy.optimize
 import torch
 
-from aelib.losses import squared_error
-from aelib.models import Autoencoder
-from aelib.regularizers import weight_decay
-from aelib.sparsity import kl_sparsity, l1_activity
+from aelib.models.autoencoders import Autoencoder
+from aelib.models.losses import squared_error
+from aelib.penalties.regularizers import weight_decay
+from aelib.penalties.sparsity import kl_sparsity, l1_activity
 
 
 def sparse_autoencoder(n_visible: int, n_hidden: int, generator: torch.Generator | None = None,

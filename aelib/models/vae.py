@@ -24,7 +24,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from aelib.activations import activation
+from aelib.models.activations import activation
 
 DECODERS = ("bernoulli", "gaussian")
 LOG_2PI = math.log(2 * math.pi)

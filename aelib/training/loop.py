@@ -40,7 +40,7 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
 
     loss_fn(*batch) returns the mean loss of a minibatch, where `batch` holds the
     rows of each tensor of `train_data` at the drawn indices. It may also return a
-    vector of K independent losses (K models trained as one, see aelib.batched):
+    vector of K independent losses (K models trained as one, see aelib.models.batched):
     their sum is minimised and each is recorded, as a list in the rows. Its randomness (e.g.
     corruption) must come from `generator`, from the further `generators` or from the global
     torch RNG: all are saved in checkpoints, so a resumed run repeats an uninterrupted one exactly.

@@ -18,7 +18,7 @@ import math
 import torch
 from torch import nn
 
-from aelib.activations import DEFAULT_SHRINK_THRESHOLD, activation
+from aelib.models.activations import DEFAULT_SHRINK_THRESHOLD, activation
 
 
 def sigmoid_init_bound(n_visible: int, n_hidden: int) -> float:

@@ -1,7 +1,7 @@
 """Results of the authors' own code, the outside yardsticks of the replications: where a user
 gets each one, how it is found beside the data, and how it is loaded safely.
 
-A reference file is looked for under `reference/` in the data folders (`aelib.data.search_dirs`:
+A reference file is looked for under `reference/` in the data folders (`aelib.data.datasets.search_dirs`:
 the `data_dir` given, $AELIB_DATA_DIR, the cache). Its sha256 is checked before anything reads
 it; a pickle is then read by an unpickler that admits numpy arrays, dtypes and scalars and
 nothing else, so a tampered file cannot run code.
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from aelib.data import ChecksumError, search_dirs
+from aelib.data.datasets import ChecksumError, search_dirs
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def load_tile_grid(path: str | os.PathLike, reference: Reference, tile: tuple[in
     """Filters drawn as a grid of tiles (the tutorials' tile_raster_images: each tile scaled to its
     own range, `gap` pixels between tiles) read back as rows [n_tiles, tile pixels], values in [0, 1].
     Each tile is its filter up to a positive scale and an offset, which is all that filter
-    locality (aelib.metrics.filter_locality) is blind to."""
+    locality (aelib.measures.locality.filter_locality) is blind to."""
     from matplotlib.image import imread
 
     image = imread(io.BytesIO(verified_bytes(Path(path), reference)), format="png")

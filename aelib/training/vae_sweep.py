@@ -5,14 +5,14 @@ The experiment (Kingma & Welling 2014, sec. 5): a 784-H-N_z-H-784 VAE (tanh, Ber
 latent size N_z, every parameter from N(0, 0.01^2) (biases 0), Adagrad, minibatches of M = 100, one
 sample z per datapoint, the prior p(theta) = N(0, I) on the decoder's weights as a weight decay
 (lambda / 2) sum W^2, and dynamically binarized digits. `train_latent_sweep` trains the latent sizes of
-one `LatentSweep` as one `aelib.batched.BatchedVAE` with `aelib.training.train`:
+one `LatentSweep` as one `aelib.models.batched.BatchedVAE` with `aelib.training.loop.train`:
 
 - the samples come in passes over the training digits, each a fresh permutation (`training_order`),
   and every model sees the same minibatches and the same binarization of them (one generator, seeded
   by the sweep's seed);
 - each model draws its latent noise from a generator of its own (seeded by the seed and its N_z), and
   its initial weights too, so that a model trains the same, up to rounding, whichever models are trained
-  beside it: a sweep can be split into groups run side by side (`aelib.processes.run_side_by_side`,
+  beside it: a sweep can be split into groups run side by side (`aelib.training.processes.run_side_by_side`,
   `split_by_cost`);
 - the run is cut into segments (the trainer's epochs) at the evaluation points and at least every
   `checkpoint_every` samples; the trainer keeps the given order, so the cut changes nothing. At each
@@ -28,10 +28,10 @@ from dataclasses import dataclass
 
 import torch
 
-from aelib.batched import BatchedVAE, batched_elbo_means, negative_elbos
-from aelib.regularizers import weight_decay_groups
-from aelib.training import train, training_order
-from aelib.vae import VAE, binarize
+from aelib.models.batched import BatchedVAE, batched_elbo_means, negative_elbos
+from aelib.models.vae import VAE, binarize
+from aelib.penalties.regularizers import weight_decay_groups
+from aelib.training.loop import train, training_order
 
 
 @dataclass(frozen=True)

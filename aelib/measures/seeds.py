@@ -1,17 +1,15 @@
-"""Comparing regularizers on one footing: code measures, validation choice, seed summaries.
+"""Measures over seeds: summaries, intervals, and whether a gain is shown.
 
-A comparison trains several regularized autoencoders on the same data, architecture and
-budget and measures their codes h = f(x) the same way. The pieces that are not one
-regularizer's own live here:
+A study repeats a comparison at several seeds; these turn the per-seed values into what
+a claim is judged on:
 
-- `select_setting`: a method's penalty weight chosen on validation data.
 - `summarize_over_seeds`: one row per method with the mean and the spread (sample
   standard deviation, ddof=1) of each measure over seeds.
 - `t_interval`: the mean over seeds and the half-width of its Student-t confidence interval.
 - `gain_verdict`: whether an improvement over seeds is shown: its mean beyond twice its spread.
 
 Comparisons at matched reconstruction error, along each method's weight path, are in
-`aelib.tradeoff`.
+`aelib.measures.matched_error`.
 """
 
 from __future__ import annotations
@@ -21,18 +19,6 @@ from collections.abc import Hashable, Iterable, Mapping, Sequence
 
 import torch
 from scipy import stats
-
-
-def select_setting(scores: Mapping[Hashable, float], *, higher_is_better: bool = True) -> Hashable:
-    """The setting with the best validation score; ties go to the first setting listed
-    (list the weakest penalty first, so a tie keeps the lighter regularizer)."""
-    if not scores:
-        raise ValueError("no settings to choose from")
-    if any(not math.isfinite(score) for score in scores.values()):
-        raise ValueError(f"validation scores must be finite, got {dict(scores)}")
-    sign = 1 if higher_is_better else -1
-    best = max(sign * score for score in scores.values())
-    return next(setting for setting, score in scores.items() if sign * score == best)
 
 
 def summarize_over_seeds(runs: Iterable[Mapping], by: str, columns: Sequence[str]) -> list[dict]:

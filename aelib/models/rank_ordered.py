@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from aelib.losses import squared_error
+from aelib.models.losses import squared_error
 
 
 class TReLU(torch.autograd.Function):

@@ -24,17 +24,15 @@ Closed forms used here (sec. 2.1):
 For relu and shrink, the paper's f_c is the encoder's own activity magnitude |f(z)|:
 the SATAE with them is a sparse (L1-on-activity) autoencoder.
 
-Both measures of saturation live here: `saturated_fraction` (pre-activation in a flat
-region of a piecewise-linear unit) and `sigmoid_saturated_fraction` (Rifai et al.'s
-h < 0.05 or h > 0.95 for sigmoid units).
+How saturated a code is, is measured in aelib.measures.saturation.
 """
 
 from __future__ import annotations
 
 import torch
 
-from aelib.activations import DEFAULT_SHRINK_THRESHOLD
-from aelib.models import Autoencoder, glorot_init_bound
+from aelib.models.activations import DEFAULT_SHRINK_THRESHOLD
+from aelib.models.autoencoders import Autoencoder, glorot_init_bound
 
 SATURATING_ACTIVATIONS = ("relu", "shrink", "saturated_linear")
 
@@ -60,22 +58,6 @@ def saturation_penalty(pre_activation: torch.Tensor, activation: str, alpha: flo
         raise ValueError(f"alpha must be >= 0, got {alpha!r}")
     per_example = complementary_function(pre_activation, activation, shrink_threshold).flatten(1).sum(dim=1)
     return alpha * per_example.mean()
-
-
-def saturated_fraction(pre_activation: torch.Tensor, activation: str,
-                       shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD) -> torch.Tensor:
-    """Per example, the fraction of its units whose pre-activation lies in a saturated
-    region (f'(z) = 0, i.e. f_c(z) = 0). Returns one value per example."""
-    saturated = complementary_function(pre_activation, activation, shrink_threshold) == 0
-    return saturated.flatten(1).float().mean(dim=1)
-
-
-def sigmoid_saturated_fraction(h: torch.Tensor, low: float = 0.05, high: float = 0.95) -> torch.Tensor:
-    """Per example, the fraction of sigmoid units with h_j < low or h_j > high: the sigmoid's flat
-    tails, where its derivative h(1 - h) is below 0.0475 (Rifai et al. 2011, sec. 5.3)."""
-    if not 0 <= low < high <= 1:
-        raise ValueError(f"need 0 <= low < high <= 1, got {low!r} and {high!r}")
-    return ((h < low) | (h > high)).flatten(1).float().mean(dim=1)
 
 
 def saturating_autoencoder(n_visible: int, n_hidden: int, activation: str, *,

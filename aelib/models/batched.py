@@ -19,8 +19,8 @@ import copy
 import torch
 from torch import nn
 
-from aelib.models import Autoencoder
-from aelib.vae import VAE, Elbo, bernoulli_log_likelihood, bounded_log_variance, gaussian_kl_to_standard_normal
+from aelib.models.autoencoders import Autoencoder
+from aelib.models.vae import VAE, Elbo, bernoulli_log_likelihood, bounded_log_variance, gaussian_kl_to_standard_normal
 
 PARAMETER_NAMES = ("weight", "hidden_bias", "visible_bias", "decoder_weight")
 Generators = torch.Generator | list[torch.Generator] | None  # one for all models, or one per model
@@ -98,7 +98,7 @@ def split_history(history: list[dict], n_models: int) -> list[list[dict]]:
 
 
 class BatchedVAE(nn.Module):
-    """K Bernoulli VAEs (aelib.vae.VAE) of one input and hidden size, whose latent sizes J_k may differ.
+    """K Bernoulli VAEs (aelib.models.vae.VAE) of one input and hidden size, whose latent sizes J_k may differ.
 
     The two large layers are stacked: the encoders' first layers W1_k [H, V] as one [K, H, V]
     tensor, so that h_k = act(W1_k x + b1_k) of all K models is ONE product x [B, V] times
@@ -206,7 +206,7 @@ class BatchedVAE(nn.Module):
 
 def batched_elbo(model: BatchedVAE, x: torch.Tensor, generator: Generators = None) -> Elbo:
     """Each model's per-example bound L(x) = log p(x|z) - D_KL(q(z|x) || p(z)), one reparameterized
-    z ~ q(z|x) each and the analytic KL (Kingma & Welling, eq. 10 and appendix B), as aelib.vae.elbo
+    z ~ q(z|x) each and the analytic KL (Kingma & Welling, eq. 10 and appendix B), as aelib.models.vae.elbo
     computes it for one model; the terms are [K, B]. `generator` draws the latent noise: one
     generator (or None, the global one) makes one draw eps [B, sum_k J_k], split by columns in the
     models' order; a list of K generators, one per model, makes each model's own draw [B, J_k], so
@@ -227,7 +227,7 @@ def batched_elbo(model: BatchedVAE, x: torch.Tensor, generator: Generators = Non
 
 def negative_elbos(model: BatchedVAE, x: torch.Tensor, generator: Generators = None) -> torch.Tensor:
     """Each model's training loss on minibatch x, a vector [K]: minus its mean bound.
-    `aelib.training.train` minimises their sum, which trains each model on its own loss."""
+    `aelib.training.loop.train` minimises their sum, which trains each model on its own loss."""
     return -batched_elbo(model, x, generator).bound.mean(-1)
 
 
