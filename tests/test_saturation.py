@@ -169,3 +169,14 @@ def test_the_saturating_loss_of_a_stack_sums_the_penalty_over_every_layer():
     expected = (model.decode(second.clamp(0, 1)) - x).pow(2).sum(1).mean() + 0.2 * (f_c(first) + f_c(second))
     assert torch.allclose(training_loss("saturating", model, 0.2)(x), expected)
 
+
+
+@pytest.mark.parametrize("activation", ["relu", "shrink", "saturated_linear"])
+def test_the_complementary_function_check_passes_the_definition_and_fails_a_wrong_one(activation, monkeypatch):
+    import aelib.penalties.saturation as saturation
+
+    grid = torch.linspace(-2.5, 2.5, 501, dtype=torch.float64) + 0.000317  # no point on a kink
+    assert saturation.complementary_function_check(activation, grid) == {"zero_mismatches": 0, "slope_error": 0.0}
+    monkeypatch.setattr(saturation, "complementary_function", lambda z, name, threshold: torch.relu(z) + 0.1)
+    wrong = saturation.complementary_function_check(activation, grid)
+    assert wrong["zero_mismatches"] > 0 or wrong["slope_error"] > 0.5

@@ -53,3 +53,14 @@ def matched_error_comparison(curve_a: tuple[Sequence[float], Sequence[float]],
                 rows.append({"error": error, "a": interpolate_along(errors_a, measures_a, error),
                              "b": interpolate_along(errors_b, measures_b, error), "from": source})
     return sorted(rows, key=lambda row: row["error"])
+
+
+def lower_at_every_matched_error(points: list[dict], label: str) -> tuple[str, bool | None]:
+    """Whether family a's measure is below family b's at every matched error of `points` (rows of
+    matched_error_comparison), with a line that says at how many; None where the curves do not overlap."""
+    if not points:
+        return f"{label}: curves do not overlap", None
+    lower = sum(row["a"] < row["b"] for row in points)
+    text = (f"{label}: lower at {lower}/{len(points)} (errors {points[0]['error']:.1f}-{points[-1]['error']:.1f}; "
+            f"mean {sum(row['a'] for row in points) / len(points):.3f} vs {sum(row['b'] for row in points) / len(points):.3f})")
+    return text, lower == len(points)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import torch
 
 from aelib.models.activations import DEFAULT_SHRINK_THRESHOLD
+from aelib.models.activations import activation as activation_by_name
 from aelib.models.autoencoders import Autoencoder, glorot_init_bound
 
 SATURATING_ACTIVATIONS = ("relu", "shrink", "saturated_linear")
@@ -58,6 +59,20 @@ def saturation_penalty(pre_activation: torch.Tensor, activation: str, alpha: flo
         raise ValueError(f"alpha must be >= 0, got {alpha!r}")
     per_example = complementary_function(pre_activation, activation, shrink_threshold).flatten(1).sum(dim=1)
     return alpha * per_example.mean()
+
+
+def complementary_function_check(activation: str, z: torch.Tensor,
+                                 shrink_threshold: float = DEFAULT_SHRINK_THRESHOLD) -> dict:
+    """f_c against its definition on the points z (float64, none on a kink): `zero_mismatches`, how many
+    points have f_c(z) = 0 where f'(z) != 0 or the reverse, and `slope_error`, the largest distance of
+    |f_c'(z)| from 1 where f' != 0 plus the largest |f_c'(z)| where f' = 0 (both 0 when exact)."""
+    z = z.detach().clone().requires_grad_(True)
+    f_prime, = torch.autograd.grad(activation_by_name(activation, shrink_threshold=shrink_threshold)(z).sum(), z)
+    f_c = complementary_function(z, activation, shrink_threshold)
+    slope, = torch.autograd.grad(f_c.sum(), z)
+    flat = f_prime == 0
+    return {"zero_mismatches": int(((f_c == 0) != flat).sum()),
+            "slope_error": float((slope[~flat].abs() - 1).abs().max() + slope[flat].abs().max())}
 
 
 def saturating_autoencoder(n_visible: int, n_hidden: int, activation: str, *,

@@ -126,6 +126,20 @@ def train(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: Data | 
     return history
 
 
+def full_batch_steps(loss_fn: LossFn, optimizer: torch.optim.Optimizer, train_data: torch.Tensor, steps: int) -> float:
+    """`steps` gradient steps on the whole of `train_data` at once (loss_fn(train_data) is its mean
+    loss): no minibatches, no shuffling, as the papers' 2-D toy models are trained. Returns the loss
+    before the last step."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
+    for _ in range(steps):
+        loss = loss_fn(train_data)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return loss.item()
+
+
 def stop_when_levelled_off(fraction: float) -> EpochCallback:
     """An `on_epoch_end` that stops training once the loss has levelled off: after the first epoch
     whose mean training loss is less than `fraction` below the previous epoch's,
@@ -256,3 +270,8 @@ def _load_checkpoint(path: Path, fingerprint, parameters, optimizer, generator,
     if state["cuda_rng"] is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda_rng"])
     return state["history"], state.get("stopped", False)
+
+
+def seconds_per_epoch(history: list[dict]) -> float:
+    """The mean wall time of an epoch in the rows `train` returns."""
+    return sum(row["seconds"] for row in history) / len(history)
