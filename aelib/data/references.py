@@ -39,16 +39,23 @@ RANK_ORDERED_NETWORK = Reference(
 
 
 # The filters of the Theano DAE tutorial's dA.py (784-500 tied sigmoid, cross-entropy, SGD 0.1, batch 20,
-# 15 epochs on 50,000 MNIST digits), as the tutorial's own figures: by masking fraction.
+# 15 epochs on the first 50,000 MNIST training digits in their stored order), as the tutorial's own figures:
+# by masking fraction. The figures were made by the dA.py of commit d71dce9 (February 2010), whose initial
+# weights are uniform in +-sqrt(6 / (784 + 500)) = +-0.0684 (aelib.models.autoencoders.glorot_init_bound);
+# every later dA.py draws from a range four times wider, but the figures (the same files at commit 11c4651,
+# from which these copies come) were never remade.
+TUTORIAL_UNITS_SHOWN = 100  # the figures show the filters of hidden units 0-99, as a 10 x 10 grid
 TUTORIAL_DAE_FILTERS = {
     0.0: Reference("reference/theano-dae-tutorial/filters_corruption_0.png",
                    "1b3bdb676f862469a8c45e51c69566688b4d1eb5af6950ca210cd35ed8a1a87c",
-                   "The Theano DAE tutorial's filters at 0% corruption: file filters_corruption_0.png made by dA.py "
-                   "of the public GitHub repository lisa-lab/DeepLearningTutorials (commit 11c4651, BSD-3-Clause)"),
+                   "The Theano DAE tutorial's filters at 0% corruption: file filters_corruption_0.png of the "
+                   "public GitHub repository lisa-lab/DeepLearningTutorials (commit 11c4651, BSD-3-Clause), made by "
+                   "its dA.py of commit d71dce9 (2010, initial weights in +-sqrt(6 / (n_visible + n_hidden)))"),
     0.3: Reference("reference/theano-dae-tutorial/filters_corruption_30.png",
                    "2923d8842ccad97f8832a04091462a42e87ac1526eca1c6b05b9ee8fb0660484",
-                   "The Theano DAE tutorial's filters at 30% corruption: file filters_corruption_30.png made by dA.py "
-                   "of the public GitHub repository lisa-lab/DeepLearningTutorials (commit 11c4651, BSD-3-Clause)"),
+                   "The Theano DAE tutorial's filters at 30% corruption: file filters_corruption_30.png of the "
+                   "public GitHub repository lisa-lab/DeepLearningTutorials (commit 11c4651, BSD-3-Clause), made by "
+                   "its dA.py of commit d71dce9 (2010, initial weights in +-sqrt(6 / (n_visible + n_hidden)))"),
 }
 
 

@@ -22,13 +22,18 @@ from aelib.models.activations import DEFAULT_SHRINK_THRESHOLD, activation
 
 
 def sigmoid_init_bound(n_visible: int, n_hidden: int) -> float:
-    """4 sqrt(6 / (n_visible + n_hidden)): the uniform range the Theano DAE tutorial uses for
-    sigmoid units (Glorot & Bengio 2010's range, times 4 for the sigmoid's slope of 1/4)."""
+    """4 sqrt(6 / (n_visible + n_hidden)): the uniform range for sigmoid units of Glorot & Bengio 2010
+    (their range times 4, for the sigmoid's slope of 1/4), which the Theano DAE tutorial's dA.py has
+    used since March 2010 (lisa-lab/DeepLearningTutorials, commit a59a2bf). The tutorial's published
+    filter figures are older: they were made by the dA.py of commit d71dce9 (February 2010), which
+    drew from `glorot_init_bound`, four times narrower."""
     return 4 * math.sqrt(6 / (n_visible + n_hidden))
 
 
 def glorot_init_bound(n_visible: int, n_hidden: int) -> float:
-    """sqrt(6 / (n_visible + n_hidden)) (Glorot & Bengio 2010): the range for units of slope 1."""
+    """sqrt(6 / (n_visible + n_hidden)) (Glorot & Bengio 2010): the range for units of slope 1, and the
+    range of the Theano DAE tutorial's dA.py that made its published filter figures (commit d71dce9,
+    February 2010: 0.0684 for 784-500)."""
     return math.sqrt(6 / (n_visible + n_hidden))
 
 
