@@ -60,7 +60,7 @@ def results(tmp_path: Path) -> Path:
 
 def summary_rows(readme: str) -> dict[str, str]:
     """claim id -> holds marker, read from the summary table of README.md."""
-    section = readme.split("## Summary", 1)[1].split("\n## ", 1)[0]
+    section = readme.split("## Summary", 1)[1].split("\n## ", 1)[0].split("\n### ", 1)[0]
     rows = [line.strip("|").split("|") for line in section.splitlines() if line.startswith("|")]
     return {cells[1].strip(): cells[2].strip() for cells in rows[2:]}
 
@@ -318,3 +318,21 @@ def test_quick_against_full_shows_each_quick_seed_and_whether_it_agrees():
     assert frame.loc["a", "full"] == "yes (2/2 seeds)" and list(frame.loc["a", ["quick seed 0", "quick seed 1"]]) == ["yes", "-"]
     assert dict(frame["quick against full"]) == {"a": "agrees", "b": "DISAGREES", "c": "not judged at quick scale",
                                                  "d": "full record does not judge it"}
+
+
+def test_the_summary_gives_every_runs_wall_time_and_the_total(tmp_path):
+    folder = tmp_path / "results"
+    for name, seed, seconds in (("01_denoising_filters", None, 120.0), ("01_denoising_filters.seed-1", 1, 180.0),
+                                ("02_sparse_kl", None, 30.0)):
+        directory = write_study(folder, name, [claim("steady", True)])
+        metrics = json.loads((directory / "metrics.json").read_text())
+        metrics["study"] = name.split(".")[0]
+        metrics["provenance"].update(duration_seconds=seconds, git_commit="abcdef1234", seed=seed or 0)
+        (directory / "metrics.json").write_text(json.dumps(metrics))
+    frame = report._wall_time_frame(report.load_results(folder)).set_index("study")
+    assert frame.loc["01_denoising_filters", "seeds"] == "0, 1"
+    assert frame.loc["01_denoising_filters", "minutes per seed"] == "2.0, 3.0"
+    assert frame.loc["01_denoising_filters", "minutes in all"] == "5.0" and frame.loc["all studies", "minutes in all"] == "5.5"
+    assert frame.loc["02_sparse_kl", "commits"] == "abcdef1"
+    report.build_report(folder, tmp_path / "report")
+    assert "Wall time of each run" in (tmp_path / "report" / "README.md").read_text()
