@@ -97,3 +97,9 @@ def smoothed_noise_filters(n: int, image_shape: tuple[int, int], sigma: float = 
     rng = np.random.default_rng(seed)
     fields = scipy.ndimage.gaussian_filter(rng.standard_normal((n, 3 * height, 3 * width)), sigma=(0, sigma, sigma))
     return fields[:, height:2 * height, width:2 * width].reshape(n, -1)
+
+
+def gabor_fit_table(r_squared: dict[str, np.ndarray], threshold: float = 0.9) -> list[dict]:
+    """One row per set of filters: the share whose best Gabor fit has R^2 >= threshold, and the median R^2."""
+    return [{"filters": name, f"fraction_r2_at_least_{threshold:g}": float((r2 >= threshold).mean()),
+             "median_r2": float(np.median(r2))} for name, r2 in r_squared.items()]

@@ -31,6 +31,7 @@ from aelib.models.autoencoders import Autoencoder
 from aelib.models.losses import squared_error
 from aelib.penalties.regularizers import weight_decay
 from aelib.penalties.sparsity import kl_sparsity, l1_activity
+from aelib.training.loop import train
 
 
 def sparse_autoencoder(n_visible: int, n_hidden: int, generator: torch.Generator | None = None,
@@ -173,3 +174,77 @@ def minimise_lbfgs(model: Autoencoder, objective_and_gradient: Callable[[Autoenc
     unflatten_into(model, torch.from_numpy(result.x))
     return {"costs": costs, "final_cost": float(result.fun), "iterations": int(result.nit),
             "evaluations": int(result.nfev), "seconds": seconds, "message": str(result.message)}
+
+
+def check_cs294a_gradient(generator: torch.Generator, *, rho: float, lam: float, beta: float,
+                          n_visible: int = 16, n_hidden: int = 5, n_examples: int = 20) -> dict[str, float]:
+    """The exercise's gradient check (CS294A exercise, step 3) on a tiny random problem: the
+    hand-written gradient of J_sparse, autograd's and central finite differences, compared two
+    by two with ||a - b|| / ||a + b||. Draws from `generator`, in order: the initial weights,
+    non-zero biases (so that their gradients are exercised too) and inputs in [0.1, 0.9]."""
+    model = sparse_autoencoder(n_visible, n_hidden, generator)
+    with torch.no_grad():
+        for bias in (model.hidden_bias, model.visible_bias):
+            bias.copy_(0.3 * torch.randn(bias.shape, generator=generator, dtype=torch.float64))
+    x = torch.rand(n_examples, n_visible, dtype=torch.float64, generator=generator) * 0.8 + 0.1
+    objective = lambda m: cs294a_objective(m, x, rho=rho, lam=lam, beta=beta)  # noqa: E731
+    hand = flatten(model, cs294a_gradient(model, x, rho=rho, lam=lam, beta=beta)[1])
+    automatic = flatten(model, autograd_gradient(objective, model)[1])
+    finite = numerical_gradient(objective, model)
+    return {"hand vs finite differences": relative_difference(hand, finite),
+            "hand vs autograd": relative_difference(hand, automatic),
+            "autograd vs finite differences": relative_difference(automatic, finite)}
+
+
+def fit_sparse_autoencoder(model: Autoencoder, x: torch.Tensor, *, lam: float, iterations: int, rho: float | None = None,
+                           beta: float = 0.0, l1_weight: float | None = None, optimizer: str = "lbfgs",
+                           adam_epochs: int = 50, adam_batch_size: int = 250, adam_learning_rate: float = 3e-3,
+                           seed: int = 0) -> dict:
+    """Minimise J_sparse (or, with `l1_weight`, `l1_objective`) on x, in place; return a summary row
+    (iterations, evaluations, final_objective, seconds).
+
+    optimizer "lbfgs": full-batch `minimise_lbfgs` for `iterations` iterations, as the exercise, with the
+    hand-written gradient of J_sparse (autograd's for the L1 objective). "adam": minibatch Adam
+    (aelib.training.loop.train), `adam_epochs` passes in an order drawn from a generator seeded seed + 2."""
+    if l1_weight is None:
+        objective = lambda m, batch=None: cs294a_objective(m, x if batch is None else batch, rho=rho, lam=lam, beta=beta)  # noqa: E731
+        hand_or_auto = lambda m: cs294a_gradient(m, x, rho=rho, lam=lam, beta=beta)  # noqa: E731
+    else:
+        objective = lambda m, batch=None: l1_objective(m, x if batch is None else batch, lam=lam, l1_weight=l1_weight)  # noqa: E731
+        hand_or_auto = lambda m: autograd_gradient(objective, m)  # noqa: E731
+    if optimizer == "lbfgs":
+        info = minimise_lbfgs(model, hand_or_auto, max_iterations=iterations)
+        return {"iterations": info["iterations"], "evaluations": info["evaluations"],
+                "final_objective": info["final_cost"], "seconds": info["seconds"]}
+    if optimizer != "adam":
+        raise ValueError(f"optimizer must be 'lbfgs' or 'adam', got {optimizer!r}")
+    started = time.perf_counter()
+    train(lambda batch: objective(model, batch), torch.optim.Adam(model.parameters(), lr=adam_learning_rate),
+          x, epochs=adam_epochs, batch_size=adam_batch_size,
+          generator=torch.Generator().manual_seed(seed + 2), description="adam")
+    with torch.no_grad():
+        final = objective(model).item()
+    return {"iterations": adam_epochs, "evaluations": adam_epochs * -(-len(x) // adam_batch_size),
+            "final_objective": final, "seconds": time.perf_counter() - started}
+
+
+def seeded_sparse_autoencoder(n_visible: int, n_hidden: int, seed: int, device: torch.device | str = "cpu",
+                              dtype: torch.dtype | None = None) -> Autoencoder:
+    """`sparse_autoencoder` from a generator seeded `seed`: every model of a study starts from the same
+    initial weights; moved to `device`, then (if given) to `dtype`."""
+    model = sparse_autoencoder(n_visible, n_hidden, torch.Generator().manual_seed(seed)).to(device)
+    return model.to(dtype) if dtype is not None else model
+
+
+def fit_with_and_without_sparsity(n_visible: int, n_hidden: int, x: torch.Tensor, *, rho: float, lam: float,
+                                  beta: float, iterations: int, seed: int, device: torch.device | str = "cpu",
+                                  dtype: torch.dtype | None = None, **fit_options) -> tuple[dict, dict]:
+    """The sparse autoencoder (KL weight `beta`) and, from the same initial weights, the same network
+    trained without the sparsity term (beta = 0), the notes' comparison. Returns ({name: model},
+    {name: summary row}) under the names "sparse" and "no sparsity (beta = 0)"."""
+    models, runs = {}, {}
+    for name, weight in (("sparse", beta), ("no sparsity (beta = 0)", 0.0)):
+        models[name] = seeded_sparse_autoencoder(n_visible, n_hidden, seed, device, dtype)
+        runs[name] = fit_sparse_autoencoder(models[name], x, rho=rho, lam=lam, beta=weight, iterations=iterations,
+                                            seed=seed, **fit_options)
+    return models, runs

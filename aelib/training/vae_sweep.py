@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
@@ -32,6 +33,7 @@ from aelib.models.batched import BatchedVAE, batched_elbo_means, negative_elbos
 from aelib.models.vae import VAE, binarize
 from aelib.penalties.regularizers import weight_decay_groups
 from aelib.training.loop import train, training_order
+from aelib.training.processes import run_side_by_side
 
 
 @dataclass(frozen=True)
@@ -145,3 +147,40 @@ def merged_rows(histories: list[list[dict]], sweeps: list[LatentSweep]) -> list[
                 row[key] = {j: value for r, sweep in zip(group_rows, sweeps) for j, value in zip(sweep.latent_sizes, r[key])}
         rows.append(row)
     return rows
+
+
+def sweep_checkpoint_path(checkpoint_dir: str | os.PathLike | None, sweep: LatentSweep) -> Path | None:
+    """A group's checkpoint in `checkpoint_dir`, named after its latent sizes; None: none kept."""
+    if not checkpoint_dir:
+        return None
+    return Path(checkpoint_dir) / f"bernoulli_vaes_{'_'.join(map(str, sweep.latent_sizes))}.pt"
+
+
+def run_latent_sweeps(sweeps: list[LatentSweep], train_images: torch.Tensor, train_bound_images: torch.Tensor,
+                      test_images: torch.Tensor, *, checkpoint_dir: str | os.PathLike | None = None,
+                      device: torch.device | str = "cpu", total_threads: int = 1) -> tuple[list[dict], dict, dict]:
+    """Train each group of latent sizes (`train_latent_sweep`) side by side, one process each
+    (`aelib.training.processes.run_side_by_side`), and gather what figure 2 needs.
+
+    Returns the groups' rows merged (`merged_rows`), the trained VAEs {N_z: VAE} in increasing N_z,
+    and each model's final terms {N_z: {train_bound, bound, reconstruction_log_likelihood, kl}} on
+    `test_images`, measured with the noise of the last evaluation (so that `bound` is its test bound)."""
+    device = torch.device(device)
+    calls = [dict(sweep=sweep, train_images=train_images, train_bound_images=train_bound_images,
+                  test_images=test_images, checkpoint_path=sweep_checkpoint_path(checkpoint_dir, sweep),
+                  device=str(device)) for sweep in sweeps]
+    results = run_side_by_side(train_latent_sweep, calls, total_threads=total_threads)
+    rows = merged_rows([history for history, _ in results], sweeps)
+    last_curve = [row for row in rows if "test_bound" in row][-1]
+    models, final_terms = {}, {}
+    for sweep, (_, state) in zip(sweeps, results):
+        trained = sweep.initial_models(device)
+        trained.load_state_dict(state)
+        models.update(zip(sweep.latent_sizes, trained.unstack()))
+        same_noise = [torch.Generator(device=device).manual_seed(sweep.seed + 200 + j) for j in sweep.latent_sizes]
+        terms = batched_elbo_means(trained, test_images, same_noise)
+        for k, n_latent in enumerate(sweep.latent_sizes):
+            final_terms[n_latent] = {"train_bound": last_curve["train_bound"][n_latent], "bound": terms.bound[k].item(),
+                                     "reconstruction_log_likelihood": terms.reconstruction_log_likelihood[k].item(),
+                                     "kl": terms.kl[k].item()}
+    return rows, dict(sorted(models.items())), dict(sorted(final_terms.items()))
