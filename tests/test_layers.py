@@ -4,7 +4,7 @@ The parts, and what each may import of aelib:
 - data (datasets, MNIST-basic, natural images, patches, references): no other part;
 - models (activations, autoencoders, VAE, rank-ordered, batched, losses): no other part;
 - penalties (the regularizer registry and each penalty's mathematics): models;
-- training: data, models, penalties; its loop (aelib.training.loop) imports nothing of aelib:
+- training: data, models, penalties, measures (a study's run trains, then measures what it trained); its loop (aelib.training.loop) imports nothing of aelib:
   the trainer knows no model;
 - measures: models, penalties;
 - plotting (aelib.plotting, figures): no other part;
@@ -28,7 +28,7 @@ MAY_IMPORT = {
     "data": set(),
     "models": set(),
     "penalties": {"models"},
-    "training": {"data", "models", "penalties"},
+    "training": {"data", "models", "penalties", "measures"},
     "measures": {"models", "penalties"},
     "plotting": set(),
     "pipeline": {"data"},

@@ -43,3 +43,18 @@ def test_a_model_both_families_share_is_not_compared_with_itself():
 
 def test_disjoint_curves_have_nothing_to_compare():
     assert matched_error_comparison(([1.0, 2.0], [0.0, 0.0]), ([3.0, 4.0], [0.0, 0.0])) == []
+
+
+def test_weight_paths_compared_with_a_reference_at_matched_error():
+    from aelib.measures.matched_error import compare_paths, lower_by_path, weight_path
+    rows = [{"method": "cae", "weight": 1.0, "e": 3.0, "m": 1.0}, {"method": "cae", "weight": 0.1, "e": 2.0, "m": 2.0},
+            {"method": "wd", "weight": 0.1, "e": 2.5, "m": 1.0}, {"method": "far", "weight": 1.0, "e": 9.0, "m": 1.0}]
+    start = [{"method": "ae", "weight": 0.0, "e": 1.0, "m": 3.0}]
+    paths = {name: weight_path(rows, name, start=start if name != "far" else []) for name in ("cae", "wd", "far")}
+    assert [row["weight"] for row in paths["cae"]] == [0.0, 0.1, 1.0]
+    matched = compare_paths(paths, "cae", error="e", measure="m", columns=("error", "cae_m", "other_m"))
+    # wd's path (1, 3) -> (2.5, 1) against cae's (1, 3) -> (2, 2) -> (3, 1): the shared start is left out
+    assert [(row["against"], row["error"], row["error_of"]) for row in matched] == [("wd", 2.0, "cae"), ("wd", 2.5, "wd")]
+    assert matched[0]["cae_m"] == 2.0 and matched[0]["other_m"] == pytest.approx(3 - 2 * 1 / 1.5)
+    assert matched[1]["cae_m"] == pytest.approx(1.5) and matched[1]["other_m"] == 1.0
+    assert lower_by_path(matched, ["wd", "far"], reference="cae_m", other="other_m") == {"wd": [False, False], "far": []}

@@ -18,7 +18,7 @@ Outside the overlap, nothing is compared: extrapolating a trade-off is guessing.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 
 def interpolate_along(errors: Sequence[float], measures: Sequence[float], error: float) -> float:
@@ -64,3 +64,33 @@ def lower_at_every_matched_error(points: list[dict], label: str) -> tuple[str, b
     text = (f"{label}: lower at {lower}/{len(points)} (errors {points[0]['error']:.1f}-{points[-1]['error']:.1f}; "
             f"mean {sum(row['a'] for row in points) / len(points):.3f} vs {sum(row['b'] for row in points) / len(points):.3f})")
     return text, lower == len(points)
+
+
+def weight_path(rows: Sequence[Mapping], name: str, *, start: Sequence[Mapping] = (), method: str = "method",
+                weight: str = "weight") -> list[Mapping]:
+    """A method's weight path: the `rows` of method `name` in increasing weight, after the `start` rows
+    (the unregularized model a penalty's path begins at, weight 0)."""
+    return list(start) + sorted((row for row in rows if row[method] == name), key=lambda row: row[weight])
+
+
+def compare_paths(paths: Mapping[str, Sequence[Mapping]], reference: str, *, error: str, measure: str,
+                  columns: tuple[str, str, str] = ("error", "reference", "other")) -> list[dict]:
+    """The `reference` method's weight path against every other path, at matched error
+    (`matched_error_comparison`, both directions): one row per matched point, {"against": the other
+    method, columns[0]: the error, columns[1]: the reference's measure there, columns[2]: the other's,
+    "error_of": the method whose model sets the error}. A path is a list of rows holding `error` and `measure`."""
+    def curve(steps):
+        return [row[error] for row in steps], [row[measure] for row in steps]
+
+    error_column, reference_column, other_column = columns
+    return [{"against": name, error_column: point["error"], reference_column: point["a"], other_column: point["b"],
+             "error_of": reference if point["from"] == "a" else name}
+            for name, steps in paths.items() if name != reference
+            for point in matched_error_comparison(curve(paths[reference]), curve(steps))]
+
+
+def lower_by_path(rows: Sequence[Mapping], against: Sequence[str], *, reference: str = "reference",
+                  other: str = "other") -> dict[str, list[bool]]:
+    """For each method in `against`, whether the reference's measure is below that method's at each of
+    their matched points (rows of `compare_paths`), in order; an empty list where the paths do not overlap."""
+    return {name: [row[reference] < row[other] for row in rows if row["against"] == name] for name in against}

@@ -83,3 +83,10 @@ def gain_verdict(gains: Sequence[float], *, minimum_seeds: int = MINIMUM_SEEDS_F
     if mean < -2 * spread:
         return False, f"loss {-mean:.2f} > 2 x sd {spread:.2f} over {n} seeds"
     return None, f"gain {mean:.2f} within 2 x sd {spread:.2f} over {n} seeds"
+
+
+def all_hold(verdicts: Iterable[bool | None]) -> bool | None:
+    """One verdict from several (e.g. a claim judged at each seed or for each method): does not hold if any
+    does not, is not judged (None) if any is not judged, else holds."""
+    verdicts = list(verdicts)
+    return False if False in verdicts else (None if None in verdicts else True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Mapping, Sequence
 
 
 def select_setting(scores: Mapping[Hashable, float], *, higher_is_better: bool = True) -> Hashable:
@@ -16,3 +16,34 @@ def select_setting(scores: Mapping[Hashable, float], *, higher_is_better: bool =
     sign = 1 if higher_is_better else -1
     best = max(sign * score for score in scores.values())
     return next(setting for setting, score in scores.items() if sign * score == best)
+
+
+def choose_then_repeat(grids: Mapping[str, Sequence], seeds: Sequence[int],
+                       run_all: Callable[[list[tuple]], list[dict]], score: str, *,
+                       higher_is_better: bool = True) -> tuple[list[dict], list[dict], dict]:
+    """Each method's setting chosen on validation at the first seed, then that choice repeated at the others.
+
+    `grids`: method -> its settings, weakest first; `run_all` trains and measures a list of
+    (method, setting, seed) triples and returns one row each, holding the validation `score`.
+    Returns the first seed's rows of every setting, each with "chosen" (whether `select_setting`
+    picked it), the chosen setting's rows at every seed, method by method and seed by seed, and
+    {method: chosen setting}."""
+    if not seeds:
+        raise ValueError("no seeds to run")
+    first = run_all([(name, setting, seeds[0]) for name, grid in grids.items() for setting in grid])
+    rows = iter(first)
+    by_method = {name: [next(rows) for _ in grid] for name, grid in grids.items()}
+    chosen = {name: select_setting({setting: row[score] for setting, row in zip(grids[name], candidates)},
+                                   higher_is_better=higher_is_better) for name, candidates in by_method.items()}
+    repeats = iter(run_all([(name, chosen[name], seed) for name in grids for seed in seeds[1:]]))
+    grid_rows, runs = [], []
+    for name, candidates in by_method.items():
+        grid_rows += [{**row, "chosen": setting == chosen[name]} for setting, row in zip(grids[name], candidates)]
+        runs += [candidates[list(grids[name]).index(chosen[name])]] + [next(repeats) for _ in seeds[1:]]
+    return grid_rows, runs, chosen
+
+
+def choices_at_grid_edge(grids: Mapping[str, Sequence], chosen: Mapping[str, Hashable]) -> list[str]:
+    """The methods with more than one setting whose chosen setting is the first or the last of its grid:
+    the validation optimum may lie beyond the grid there."""
+    return [name for name, grid in grids.items() if len(grid) > 1 and chosen[name] in (grid[0], grid[-1])]
