@@ -48,3 +48,10 @@ def test_all_hold_says_no_before_not_judged():
     assert all_hold([True, True]) is True
     assert all_hold([True, None]) is None
     assert all_hold([None, False, True]) is False
+
+
+def test_paired_gains_pair_seed_by_seed():
+    from aelib.measures.seeds import paired_gains
+    assert paired_gains([3.0, 4.0], [2.5, 4.5]) == [0.5, -0.5]
+    with pytest.raises(ValueError, match="one value of each per seed"):
+        paired_gains([1.0, 2.0], [1.0])

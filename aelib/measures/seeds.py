@@ -90,3 +90,10 @@ def all_hold(verdicts: Iterable[bool | None]) -> bool | None:
     does not, is not judged (None) if any is not judged, else holds."""
     verdicts = list(verdicts)
     return False if False in verdicts else (None if None in verdicts else True)
+
+
+def paired_gains(worse: Sequence[float], better: Sequence[float]) -> list[float]:
+    """worse_s - better_s at each seed s: the gain of `better` over `worse`, paired by seed (same order)."""
+    if len(worse) != len(better):
+        raise ValueError(f"paired gains need one value of each per seed, got {len(worse)} and {len(better)}")
+    return [float(a) - float(b) for a, b in zip(worse, better)]
