@@ -63,6 +63,16 @@ def test_a_claim_this_scale_cannot_judge_is_not_judged_and_says_what_it_needs(tm
     assert claim.verdict() == "[not evaluated] a: not judged at quick scale: needs 10^7 samples; measured 0.4 (tolerance: t)"
 
 
+def test_a_diagnosis_is_printed_under_its_verdict_and_written_with_the_claim(tmp_path):
+    record = StudyRecord("01_x", "t", "quick", {}, seed=0, device=torch.device("cpu"), output_dir=tmp_path)
+    claim = record.claim("a", "s", paper_value="p", paper_source="s", tolerance="t", ours="0.4", holds=False,
+                         diagnosis="the grid is too coarse")
+    assert claim.verdict().splitlines() == ["[DOES NOT HOLD] a: 0.4 (tolerance: t)", "    why: the grid is too coarse"]
+    record.claim("b", "s", paper_value="p", paper_source="s", tolerance="t", ours="1", holds=True)
+    written = json.loads(record.write().read_text())["claims"]
+    assert [c["diagnosis"] for c in written] == ["the grid is too coarse", None]
+
+
 def test_an_interrupted_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
     path = tmp_path / "metrics.json"
     write_json_atomic(path, {"old": 1})

@@ -24,7 +24,8 @@ from aelib.pipeline.report_quick import quick_frame, quick_note
 from aelib.pipeline.results import write_text_atomic
 
 CLAIM_COLUMNS = {"id": "claim", "statement": "statement", "paper_value": "paper value",
-                 "paper_source": "source", "ours": "ours", "tolerance": "tolerance"}
+                 "paper_source": "source", "ours": "ours", "tolerance": "tolerance",
+                 "diagnosis": "why (the notebook's measured reason)"}
 CSS = ("body{font-family:sans-serif;max-width:60em;margin:auto;padding:1em}"
        "table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:2px 6px}"
        "img{max-width:100%}.NO{color:#b00;font-weight:bold}")

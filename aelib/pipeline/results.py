@@ -65,10 +65,12 @@ class Claim:
     ours: str
     tolerance: str
     holds: bool | None
+    diagnosis: str | None = None  # a measured reason beside the verdict (why it does not hold, or what limits it)
 
     def verdict(self) -> str:
         mark = {True: "holds", False: "DOES NOT HOLD", None: "not evaluated"}[self.holds]
-        return f"[{mark}] {self.id}: {self.ours} (tolerance: {self.tolerance})"
+        line = f"[{mark}] {self.id}: {self.ours} (tolerance: {self.tolerance})"
+        return line + (f"\n    why: {self.diagnosis}" if self.diagnosis else "")
 
 
 class StudyRecord:
@@ -104,16 +106,19 @@ class StudyRecord:
         return path
 
     def claim(self, id: str, statement: str, *, paper_value: str, paper_source: str, ours: str,
-              tolerance: str, holds: bool | None, needs: str | None = None) -> Claim:
+              tolerance: str, holds: bool | None, needs: str | None = None, diagnosis: str | None = None) -> Claim:
         """Record one claim's verdict. `needs`, when given, says what this run's scale lacks to judge
         the claim (for example the full profile's number of samples): the claim is then not judged
         (holds None, whatever `holds` says), and its value reads 'not judged at <profile> scale:
         needs ...', followed by what was measured. A quick profile that cannot show an effect says
-        so, rather than teach a verdict that the full record contradicts."""
+        so, rather than teach a verdict that the full record contradicts. `diagnosis`, when given, is
+        the measured reason the notebook gives beside the verdict (printed on a line of its own, and
+        carried into the report): whether a miss is a finding about the method or a
+        shortfall of the protocol, and what measurement says so."""
         if needs is not None:
             holds, ours = None, f"not judged at {self.profile} scale: needs {needs}; measured {ours}"
         claim = Claim(id, statement, paper_value, paper_source, ours, tolerance,
-                      None if holds is None else bool(holds))
+                      None if holds is None else bool(holds), diagnosis)
         self.claims = [c for c in self.claims if c.id != id] + [claim]
         return claim
 
