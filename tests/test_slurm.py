@@ -68,8 +68,8 @@ class Cluster:
 
 def node_line(profile: dict) -> str:
     """This host as slurmd sees it (`slurmd -C`: its name, CPUs and memory), raised where the host is smaller to what
-    the profile asks of the test's jobs all at once (each runs on one thread): the committed profile is accepted as it
-    is, and the jobs run side by side rather than one after another."""
+    the profile asks of the test's jobs all at once: the committed profile is accepted as it is, and the jobs run
+    side by side rather than one after another."""
     detected = subprocess.run(["slurmd", "-C"], capture_output=True, text=True, timeout=30).stdout.splitlines()[0]
     fields = dict(field.split("=", 1) for field in detected.split())
     resources = profile["default-resources"]
