@@ -1,6 +1,7 @@
 # Two commands do everything on a fresh machine (no GPU needed):
 #   make reproduce   run every study in the quick profile and build report/quick/
 #   make test        unit tests, the notebooks' regression tests (nbval) and the paper's build
+#   make test-slurm  the cluster path against a real single-node SLURM (CI runs it too)
 #   make test-fast   the unit tests alone, for the edit loop (no notebooks, nothing marked slow)
 #   make paper       paper/main.pdf from the record (TeX Live needed)
 # Paper scale: make reproduce PROFILE=full   (writes results/ and report/, the committed record)
@@ -16,7 +17,7 @@ SEEDS ?=
 # (how CI provides the official files offline), else the user cache, downloading what is missing.
 export AELIB_DATA_DIR ?= $(wildcard $(abspath ../shared/data))
 
-.PHONY: install lint test test-fast test-avx2 reproduce report paper notebooks clean-quick quick-seeds
+.PHONY: install lint test test-fast test-avx2 test-slurm reproduce report paper notebooks clean-quick quick-seeds
 
 # Every notebook that the tests run, or that `make notebooks` stores, runs on one thread (the thread count
 # changes float sums; the workflow gives each job one thread on 2 cores, as in results/quick-seeds/).
@@ -38,7 +39,12 @@ lint: install
 	$(PY) -m ruff check aelib tests benchmarks notebooks
 
 test: install
-	$(ONE_THREAD) $(PY) -m pytest
+	$(ONE_THREAD) $(PY) -m pytest -m "not slurm"
+
+# The cluster path against a real single-node SLURM that the test starts (root, Debian's slurm-wlm slurmdbd munge
+# mariadb-server; it skips, saying why, without them): about 2.5 minutes; CI runs it after make test.
+test-slurm: install
+	$(ONE_THREAD) $(PY) -m pytest tests/test_slurm.py -rs
 
 # The edit loop: the unit tests, without the notebooks and the tests marked slow (whole workflow runs)
 test-fast: install
