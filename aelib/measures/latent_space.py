@@ -34,7 +34,7 @@ def posterior_means(model: torch.nn.Module, x: torch.Tensor, batch_size: int | N
 
 
 def nearest_neighbour_accuracy(train_points: torch.Tensor, train_labels: torch.Tensor, test_points: torch.Tensor,
-                 test_labels: torch.Tensor, neighbours: int) -> float:
+                               test_labels: torch.Tensor, neighbours: int) -> float:
     """Test accuracy of a `neighbours`-nearest-neighbour classifier fitted on the training points."""
     knn = KNeighborsClassifier(n_neighbors=neighbours).fit(train_points.numpy(), train_labels.numpy())
     return float(knn.score(test_points.numpy(), test_labels.numpy()))
