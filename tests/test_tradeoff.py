@@ -58,3 +58,14 @@ def test_weight_paths_compared_with_a_reference_at_matched_error():
     assert matched[0]["cae_m"] == 2.0 and matched[0]["other_m"] == pytest.approx(3 - 2 * 1 / 1.5)
     assert matched[1]["cae_m"] == pytest.approx(1.5) and matched[1]["other_m"] == 1.0
     assert lower_by_path(matched, ["wd", "far"], reference="cae_m", other="other_m") == {"wd": [False, False], "far": []}
+
+
+def test_misses_told_apart_by_whose_model_sets_the_error():
+    from aelib.measures.matched_error import misses_by_kind
+    rows = [{"against": "wd", "error_of": "wd", "cae": 2.0, "other": 1.9},     # a miss on the CAE's line only
+            {"against": "wd", "error_of": "cae", "cae": 1.0, "other": 1.5},
+            {"against": "sat", "error_of": "sat", "cae": 2.0, "other": 1.0},
+            {"against": "sat", "error_of": "cae", "cae": 2.0, "other": 1.0},   # a miss at a CAE model
+            {"against": "dae", "error_of": "cae", "cae": 1.0, "other": 2.0}]
+    assert misses_by_kind(rows, ["wd", "sat", "dae", "far"], reference="cae") == {
+        "wd": "only on its lines", "sat": "at its own models", "dae": "none", "far": "none"}

@@ -94,3 +94,19 @@ def lower_by_path(rows: Sequence[Mapping], against: Sequence[str], *, reference:
     """For each method in `against`, whether the reference's measure is below that method's at each of
     their matched points (rows of `compare_paths`), in order; an empty list where the paths do not overlap."""
     return {name: [row[reference] < row[other] for row in rows if row["against"] == name] for name in against}
+
+
+def misses_by_kind(rows: Sequence[Mapping], against: Sequence[str], *, reference: str = "reference",
+                   other: str = "other") -> dict[str, str]:
+    """What each of `against`'s misses is (rows of `compare_paths`; a miss: the reference's measure not
+    below the other's): "none" where there is none or the paths do not overlap; "at its own models"
+    where the reference misses at an error one of its own models sets (its measure there is a model's,
+    not a line's: a finding); "only on its lines" where it misses only at the other's errors, where its
+    own measure is read off the straight line between two of its models (a convex curve lies below such
+    a line, so a finer path of the reference could remove the miss: not resolved)."""
+    kinds = {}
+    for name in against:
+        misses = [row for row in rows if row["against"] == name and not row[reference] < row[other]]
+        kinds[name] = ("none" if not misses else "at its own models"
+                       if any(row["error_of"] == reference for row in misses) else "only on its lines")
+    return kinds
