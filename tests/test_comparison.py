@@ -53,3 +53,11 @@ def test_gain_verdict_needs_a_gain_beyond_twice_its_spread():
     assert holds is None and "at least 3" in note
     with pytest.raises(ValueError, match="finite"):
         gain_verdict([1.0, float("nan"), 2.0])
+
+
+def test_a_mean_within_the_two_intervals_combined_and_the_offset():
+    from aelib.measures.seeds import within_combined_interval
+    allowed, holds = within_combined_interval(3.0, 0.3, 2.8, 0.4)
+    assert allowed == pytest.approx(0.5) and holds
+    assert within_combined_interval(3.4, 0.3, 2.8, 0.4) == (pytest.approx(0.5), False)
+    assert within_combined_interval(3.4, 0.3, 2.8, 0.4, offset=-0.2) == (pytest.approx(0.7), True)

@@ -6,14 +6,18 @@ from aelib.data.mnist_basic import mnist_basic_split
 from aelib.models.losses import cross_entropy
 from aelib.training.pretraining import (
     Recipe,
+    Setting,
     classification_error,
     classifier_from_stack,
     classifier_from_state,
+    epoch_kept_by_early_stopping,
     fine_tune,
     greedy_layerwise_pretraining,
     layer_loss,
     new_stack,
     pretrain_and_fine_tune,
+    setting_grid,
+    train_candidates,
 )
 
 
@@ -127,15 +131,17 @@ def test_early_stopping_stops_after_patience_epochs_without_improvement():
     assert len(history) == 3
 
 
-TINY = Recipe(hidden_units=8, n_layers=2, pretraining_epochs=1, pretraining_batch_size=50, pretraining_learning_rate=0.1,
-              finetuning_max_epochs=2, finetuning_patience=1, finetuning_batch_size=50, finetuning_learning_rate=0.2)
+TINY = Recipe(hidden_units=8, n_layers=3, pretraining_batch_size=50, finetuning_max_epochs=2, finetuning_patience=1,
+              finetuning_batch_size=50)
+SDA = Setting(0.25, 1, 0.1, 0.2)
+RANDOM = Setting(None, 0, None, 0.2)
 
 
 def test_a_candidate_runs_from_its_own_data_and_repeats_itself_at_its_seed():
-    first = pretrain_and_fine_tune(TINY, "SdA-3", 0.25, seed=4, dataset="mnist-5k")
-    again = pretrain_and_fine_tune(TINY, "SdA-3", 0.25, seed=4, dataset="mnist-5k")
-    other = pretrain_and_fine_tune(TINY, "SdA-3", 0.25, seed=5, dataset="mnist-5k")
-    assert first["valid_error"] == again["valid_error"]
+    first, = pretrain_and_fine_tune(TINY, "SdA-3", [SDA], seed=4, dataset="mnist-5k")
+    again, = pretrain_and_fine_tune(TINY, "SdA-3", [SDA], seed=4, dataset="mnist-5k")
+    other, = pretrain_and_fine_tune(TINY, "SdA-3", [SDA], seed=5, dataset="mnist-5k")
+    assert first["valid_error"] == again["valid_error"] and first["setting"] == SDA
     assert all(torch.equal(first["classifier_state"][k], again["classifier_state"][k]) for k in first["classifier_state"])
     assert not torch.equal(first["classifier_state"]["hidden.0.weight"], other["classifier_state"]["hidden.0.weight"])
     assert first["pretrained_filters"].shape == (8, 784) and first["pretraining_seconds"] > 0
@@ -144,13 +150,79 @@ def test_a_candidate_runs_from_its_own_data_and_repeats_itself_at_its_seed():
 
 
 def test_random_init_skips_pretraining_and_starts_from_the_same_weights():
-    random = pretrain_and_fine_tune(TINY, "random", None, seed=4, dataset="mnist-5k")
-    initial = new_stack(784, [8, 8], torch.Generator().manual_seed(4))
+    random, = pretrain_and_fine_tune(TINY, "random", [RANDOM], seed=4, dataset="mnist-5k")
+    initial = new_stack(784, [8, 8, 8], torch.Generator().manual_seed(4))
     assert torch.equal(random["pretrained_filters"], initial.layers[0].filters())
     assert random["pretraining_seconds"] < 0.01
 
 
-def test_an_unknown_variant_is_refused():
-    with pytest.raises(ValueError, match="variant must be one of"):
-        pretrain_and_fine_tune(TINY, "DBN-3", None, seed=0, dataset="mnist-5k")
+def test_settings_that_share_a_pretraining_are_fine_tuned_from_one_stack_as_if_alone():
+    slow = Setting(0.25, 1, 0.1, 0.05)
+    both = pretrain_and_fine_tune(TINY, "SdA-3", [SDA, slow], seed=4, dataset="mnist-5k")
+    alone, = pretrain_and_fine_tune(TINY, "SdA-3", [slow], seed=4, dataset="mnist-5k")
+    assert torch.equal(both[0]["pretrained_filters"], both[1]["pretrained_filters"])
+    assert [r["pretraining_shared_by"] for r in both] == [2, 2] and both[1]["setting"] == slow
+    assert all(torch.equal(both[1]["classifier_state"][k], alone["classifier_state"][k]) for k in alone["classifier_state"])
+    with pytest.raises(ValueError, match="share their pretraining"):
+        pretrain_and_fine_tune(TINY, "SdA-3", [SDA, Setting(0.4, 1, 0.1, 0.2)], seed=4, dataset="mnist-5k")
 
+
+def test_candidates_come_back_in_order_with_shared_pretrainings_run_once(monkeypatch):
+    calls = []
+    real = pretraining.pretrain_and_fine_tune
+
+    def counted(**call):
+        calls.append(call["settings"])
+        return real(**call)
+
+    monkeypatch.setattr(pretraining, "pretrain_and_fine_tune", counted)
+    slow = Setting(0.25, 1, 0.1, 0.05)
+    results = train_candidates(TINY, [("SdA-3", SDA, 4), ("random", RANDOM, 4), ("SdA-3", slow, 4)], dataset="mnist-5k")
+    assert [(r["variant"], r["setting"]) for r in results] == [("SdA-3", SDA), ("random", RANDOM), ("SdA-3", slow)]
+    assert calls == [[SDA, slow], [RANDOM]]
+
+
+def test_the_grid_of_settings_per_variant():
+    assert setting_grid("random", [0.1], [10], [0.1], [0.1, 0.3]) == [Setting(None, 0, None, 0.1),
+                                                                       Setting(None, 0, None, 0.3)]
+    assert setting_grid("SAA-3", [0.1], [10, 20], [0.1], [0.3]) == [Setting(None, 10, 0.1, 0.3),
+                                                                     Setting(None, 20, 0.1, 0.3)]
+    grid = setting_grid("SdA-3", [0.1, 0.4], [10], [0.1], [0.1, 0.3])
+    assert [(s.value, s.finetuning_learning_rate) for s in grid] == [(0.1, 0.1), (0.1, 0.3), (0.4, 0.1), (0.4, 0.3)]
+    assert Setting(0.1, 10, 0.1, 0.3).describe("masking") == "masking 0.1, 10 epochs at 0.1, fine-tuning step 0.3"
+    with pytest.raises(ValueError, match="at least one value"):
+        setting_grid("SdA-3", [], [10], [0.1], [0.1])
+
+
+def test_early_stopping_replayed_at_a_shorter_patience():
+    errors = [0.5, 0.4, 0.45, 0.41, 0.3, 0.3, 0.35, 0.36, 0.37]
+    assert epoch_kept_by_early_stopping(errors, 2) == 1   # two epochs without a new best after 0.4
+    assert epoch_kept_by_early_stopping(errors, 3) == 4   # the first of the tied 0.3s
+    assert epoch_kept_by_early_stopping(errors, 20) == 4
+    x, y = _toy_digits(200)
+    classifier = classifier_from_stack(new_stack(16, [8], torch.Generator().manual_seed(0)), n_classes=2)
+    history = fine_tune(classifier, x[:100], y[:100], x[100:], y[100:], max_epochs=30, patience=4,
+                        batch_size=20, learning_rate=0.5)
+    kept = next(i for i, row in enumerate(history) if row["is_best"])
+    assert epoch_kept_by_early_stopping([row["valid_error"] for row in history], 4) == kept
+    with pytest.raises(ValueError, match="patience"):
+        epoch_kept_by_early_stopping(errors, 0)
+
+
+def test_an_unknown_variant_or_a_depth_other_than_the_recipe_s_is_refused():
+    with pytest.raises(ValueError, match="variant must be one of"):
+        pretrain_and_fine_tune(TINY, "DBN-3", [RANDOM], seed=0, dataset="mnist-5k")
+    with pytest.raises(ValueError, match="a stack of 1 layers; the recipe has 3"):
+        pretrain_and_fine_tune(TINY, "CAE-1", [SDA], seed=0, dataset="mnist-5k")
+
+
+def test_weight_decay_in_the_layer_loss_is_half_lambda_times_the_squared_weights():
+    layer = new_stack(16, [8], torch.Generator().manual_seed(0)).layers[0]
+    x, _ = _toy_digits(20)
+    plain, decayed = layer_loss(layer)(x), layer_loss(layer, decay=0.3)(x)
+    assert (decayed - plain).item() == pytest.approx(0.15 * layer.weight.pow(2).sum().item(), rel=1e-5)
+    one_layer = Recipe(hidden_units=8, n_layers=1, pretraining_batch_size=50, finetuning_max_epochs=1,
+                       finetuning_patience=1, finetuning_batch_size=50)
+    weak, strong = (pretrain_and_fine_tune(one_layer, "AE+wd-1", [Setting(w, 2, 0.1, 0.2)], seed=1, dataset="mnist-5k")[0]
+                    for w in (1e-4, 1.0))
+    assert strong["pretrained_filters"].norm() < weak["pretrained_filters"].norm()

@@ -1,9 +1,9 @@
-"""Tests for aelib.measures.svm_baseline on two small, separable classes."""
+"""Tests for aelib.training.svm_baseline on two small, separable classes."""
 
 import pytest
 import torch
 
-from aelib.measures.svm_baseline import rbf_svm_baseline
+from aelib.training.svm_baseline import rbf_svm_baseline
 
 
 def two_blobs(n, seed):
@@ -24,9 +24,30 @@ def test_the_pair_of_lowest_validation_error_is_chosen_and_tested():
     assert result["brackets_optimum"] == (result["C"] == 1.0 and result["gamma"] == 0.1)
 
 
+def test_fits_side_by_side_give_what_fits_one_after_another_give():
+    (x, y), (xv, yv) = two_blobs(60, 5), two_blobs(30, 6)
+    grid = dict(cs=[0.1, 10.0], gammas=[0.01, 1.0])
+    alone, side_by_side = (rbf_svm_baseline(x, y, xv, yv, xv, yv, **grid, processes=n) for n in (1, 2))
+    assert alone["validation_errors"] == side_by_side["validation_errors"]
+    assert (alone["C"], alone["gamma"], alone["test_error"]) == (side_by_side["C"], side_by_side["gamma"],
+                                                                 side_by_side["test_error"])
+
+
 def test_a_chosen_pair_on_the_grid_edge_does_not_bracket_the_optimum():
     (x, y), (xv, yv) = two_blobs(60, 3), two_blobs(30, 4)
     result = rbf_svm_baseline(x, y, xv, yv, xv, yv, cs=[1.0], gammas=[0.1, 1.0])
     assert result["brackets_optimum"] is False
     with pytest.raises(ValueError, match="positive"):
         rbf_svm_baseline(x, y, xv, yv, xv, yv, cs=[0.0], gammas=[1.0])
+
+
+def test_a_split_is_calibrated_against_the_benchmark_s_svm():
+    from aelib.data.mnist_basic import Split
+    from aelib.training.svm_baseline import PAPER_SVM_ERROR_PERCENT, calibrate_split
+    (x, y), (xv, yv), (xt, yt) = two_blobs(60, 7), two_blobs(30, 8), two_blobs(400, 9)
+    yt[:4] = 1 - yt[:4]  # four test labels no classifier of the blobs gets right
+    result = calibrate_split(Split(x, y, xv, yv, xt, yt, "blobs"), cs=[1.0], gammas=[0.1])
+    assert result["test_error_percent"] == pytest.approx(100 * result["test_error"]) and result["test_error"] >= 0.01
+    p = result["test_error"]
+    assert result["interval_95_percent"] == pytest.approx(196 * (p * (1 - p) / 400) ** 0.5)
+    assert result["offset_percent"] == pytest.approx(100 * p - PAPER_SVM_ERROR_PERCENT)

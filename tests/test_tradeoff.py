@@ -69,3 +69,6 @@ def test_misses_told_apart_by_whose_model_sets_the_error():
             {"against": "dae", "error_of": "cae", "cae": 1.0, "other": 2.0}]
     assert misses_by_kind(rows, ["wd", "sat", "dae", "far"], reference="cae") == {
         "wd": "only on its lines", "sat": "at its own models", "dae": "none", "far": "none"}
+    renamed = [{**row, "cae_norm": row.pop("cae")} for row in map(dict, rows)]
+    assert misses_by_kind(renamed, ["wd", "sat"], reference="cae_norm", method="cae") == {
+        "wd": "only on its lines", "sat": "at its own models"}

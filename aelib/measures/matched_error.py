@@ -97,16 +97,17 @@ def lower_by_path(rows: Sequence[Mapping], against: Sequence[str], *, reference:
 
 
 def misses_by_kind(rows: Sequence[Mapping], against: Sequence[str], *, reference: str = "reference",
-                   other: str = "other") -> dict[str, str]:
+                   other: str = "other", method: str | None = None) -> dict[str, str]:
     """What each of `against`'s misses is (rows of `compare_paths`; a miss: the reference's measure not
     below the other's): "none" where there is none or the paths do not overlap; "at its own models"
     where the reference misses at an error one of its own models sets (its measure there is a model's,
     not a line's: a finding); "only on its lines" where it misses only at the other's errors, where its
     own measure is read off the straight line between two of its models (a convex curve lies below such
-    a line, so a finer path of the reference could remove the miss: not resolved)."""
+    a line, so a finer path of the reference could remove the miss: not resolved). `method` is the reference's
+    name in the rows' "error_of" (default: `reference`, the column of its measure)."""
     kinds = {}
     for name in against:
         misses = [row for row in rows if row["against"] == name and not row[reference] < row[other]]
         kinds[name] = ("none" if not misses else "at its own models"
-                       if any(row["error_of"] == reference for row in misses) else "only on its lines")
+                       if any(row["error_of"] == (method or reference) for row in misses) else "only on its lines")
     return kinds

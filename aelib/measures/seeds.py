@@ -85,6 +85,16 @@ def gain_verdict(gains: Sequence[float], *, minimum_seeds: int = MINIMUM_SEEDS_F
     return None, f"gain {mean:.2f} within 2 x sd {spread:.2f} over {n} seeds"
 
 
+def within_combined_interval(mean: float, half_width: float, reference: float, reference_half_width: float,
+                             offset: float = 0.0) -> tuple[float, bool]:
+    """Whether a mean over seeds agrees with a published value: |mean - reference| <= sqrt(h^2 + H^2) + |offset|,
+    h and H the two 95% half-widths (ours over seeds, the paper's), combined as independent errors, and
+    `offset` a known shift between the two settings (a split's calibration offset). Returns the allowed
+    distance and the verdict."""
+    allowed = math.hypot(half_width, reference_half_width) + abs(offset)
+    return allowed, abs(mean - reference) <= allowed
+
+
 def all_hold(verdicts: Iterable[bool | None]) -> bool | None:
     """One verdict from several (e.g. a claim judged at each seed or for each method): does not hold if any
     does not, is not judged (None) if any is not judged, else holds."""

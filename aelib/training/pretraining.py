@@ -22,7 +22,9 @@ The benchmark is MNIST-basic (aelib.data.mnist_basic).
 from __future__ import annotations
 
 import copy
+import itertools
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,7 +37,9 @@ from aelib.models.autoencoders import Autoencoder, StackedAutoencoder
 from aelib.models.losses import reconstruction_cross_entropy
 from aelib.penalties.contractive import contractive_penalty
 from aelib.penalties.corruption import masking_noise
+from aelib.penalties.regularizers import weight_decay
 from aelib.training.loop import evaluate, train
+from aelib.training.processes import run_side_by_side
 
 
 def new_stack(n_visible: int, hidden_sizes: list[int], generator: torch.Generator | None = None) -> StackedAutoencoder:
@@ -44,33 +48,36 @@ def new_stack(n_visible: int, hidden_sizes: list[int], generator: torch.Generato
     return StackedAutoencoder([Autoencoder(a, b, tied=True, generator=generator) for a, b in zip(sizes, sizes[1:])])
 
 
-def layer_loss(layer: Autoencoder, *, noise: float = 0.0, contraction: float = 0.0,
+def layer_loss(layer: Autoencoder, *, noise: float = 0.0, contraction: float = 0.0, decay: float = 0.0,
                generator: torch.Generator | None = None):
     """The per-layer pretraining loss: reconstruction cross-entropy L_H(x, g(f(x~)))
     (Vincent et al. 2008, eq. 2), with x~ = x masked at fraction `noise` (sec. 2.3; x~ = x
-    when 0), plus contraction * ||J_f(x)||_F^2 (Rifai et al. 2011, eq. 2) when > 0."""
+    when 0), plus contraction * ||J_f(x)||_F^2 (Rifai et al. 2011, eq. 2) when > 0, plus
+    (decay / 2) ||W||_F^2 (weight decay, `aelib.penalties.regularizers.weight_decay`) when > 0."""
     def loss(x: torch.Tensor) -> torch.Tensor:
         corrupted = masking_noise(x, noise, generator) if noise > 0 else x
         reconstruction = reconstruction_cross_entropy(layer, x, corrupted)
         if contraction > 0:
             reconstruction = reconstruction + contraction * contractive_penalty(layer, x)
+        if decay > 0:
+            reconstruction = reconstruction + weight_decay([layer.weight], decay)
         return reconstruction
     return loss
 
 
 def pretrain_layer(layer: Autoencoder, inputs: torch.Tensor, *, epochs: int, batch_size: int,
-                   learning_rate: float, noise: float = 0.0, contraction: float = 0.0,
+                   learning_rate: float, noise: float = 0.0, contraction: float = 0.0, decay: float = 0.0,
                    generator: torch.Generator | None = None, description: str = "layer") -> list[dict]:
     """Train one autoencoder by minibatch SGD on `layer_loss`; returns its per-epoch rows."""
     generator = generator if generator is not None else torch.Generator().manual_seed(0)
-    loss = layer_loss(layer, noise=noise, contraction=contraction, generator=generator)
+    loss = layer_loss(layer, noise=noise, contraction=contraction, decay=decay, generator=generator)
     return train(loss, torch.optim.SGD(layer.parameters(), lr=learning_rate), inputs, epochs=epochs,
                  batch_size=batch_size, generator=generator, progress=False, description=description)
 
 
 def greedy_layerwise_pretraining(stack: StackedAutoencoder, inputs: torch.Tensor, *, epochs: int,
                                  batch_size: int, learning_rate: float, noise: float = 0.0,
-                                 contraction: float = 0.0, seed: int = 0) -> list[list[dict]]:
+                                 contraction: float = 0.0, decay: float = 0.0, seed: int = 0) -> list[list[dict]]:
     """Steps 1-2 of the recipe (Bengio et al. 2007, sec. 2): layer k is trained, alone, to
     reconstruct the codes of layers 1..k-1, computed once with their trained weights.
     Returns one history per layer."""
@@ -80,7 +87,7 @@ def greedy_layerwise_pretraining(stack: StackedAutoencoder, inputs: torch.Tensor
             codes = stack.encode(inputs, depth)
         histories.append(pretrain_layer(layer, codes, epochs=epochs, batch_size=batch_size,
                                         learning_rate=learning_rate, noise=noise, contraction=contraction,
-                                        generator=torch.Generator().manual_seed(seed + depth),
+                                        decay=decay, generator=torch.Generator().manual_seed(seed + depth),
                                         description=f"layer {depth + 1}"))
     return histories
 
@@ -163,60 +170,152 @@ def fine_tune(classifier: DeepClassifier, train_images: torch.Tensor, train_labe
     return history
 
 
+def epoch_kept_by_early_stopping(valid_errors: Sequence[float], patience: int) -> int:
+    """The index of the epoch that early stopping with `patience` keeps, replayed on one run's validation
+    errors (as `fine_tune` chooses: the first epoch of lowest error before `patience` epochs in a row
+    without a strictly lower one). Exact for any patience up to the one the run itself used: it ran at least
+    that long past its best epoch."""
+    if patience < 1 or not valid_errors:
+        raise ValueError(f"need a patience of at least 1 and some epochs, got {patience!r} and {len(valid_errors)}")
+    best, since = 0, 0
+    for index in range(1, len(valid_errors)):
+        if valid_errors[index] < valid_errors[best]:
+            best, since = index, 0
+        else:
+            since += 1
+            if since >= patience:
+                break
+    return best
+
+
 @dataclass(frozen=True)
 class Recipe:
-    """The settings every candidate of a layer-wise study shares: the stack's shape, and the SGD of
-    pretraining (per layer) and of fine-tuning."""
+    """The settings every candidate of a layer-wise study shares: the stack's shape, the minibatch sizes,
+    and early stopping of fine-tuning."""
     hidden_units: int
     n_layers: int
-    pretraining_epochs: int
     pretraining_batch_size: int
-    pretraining_learning_rate: float
     finetuning_max_epochs: int
     finetuning_patience: int
     finetuning_batch_size: int
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What a candidate chooses on validation: the variant's own `value` (its layers' penalty weight, see
+    `VARIANTS`; None for random and the plain stacks), the pretraining epochs per layer
+    and SGD step (0 and None for random: no pretraining), and the fine-tuning SGD step."""
+    value: float | None
+    pretraining_epochs: int
+    pretraining_learning_rate: float | None
     finetuning_learning_rate: float
 
+    @property
+    def pretraining(self) -> tuple:
+        """What candidates that can share one pretrained stack have in common."""
+        return self.value, self.pretraining_epochs, self.pretraining_learning_rate
 
-VARIANTS = ("random", "SAA-3", "SdA-3", "SCAE-3")  # SdA-3's value: a masking fraction; SCAE-3's: lambda
+    def describe(self, value_name: str = "value") -> str:
+        parts = [] if self.value is None else [f"{value_name} {self.value:g}"]
+        if self.pretraining_epochs:
+            parts.append(f"{self.pretraining_epochs} epochs at {self.pretraining_learning_rate:g}")
+        return ", ".join(parts + [f"fine-tuning step {self.finetuning_learning_rate:g}"])
 
 
-def pretrain_and_fine_tune(recipe: Recipe, variant: str, value: float | None, seed: int, *, dataset: str,
-                           data_dir=None, split_seed: int = 0, device: str = "cpu") -> dict:
-    """One candidate of the recipe, from data to a fine-tuned network, all of it seeded by `seed`
-    (initial weights; pretraining order and noise from seed + 1 on; fine-tuning order from seed + 2)
-    on the split drawn with `split_seed`: `variant` is "random" (no pretraining), "SAA-3", "SdA-3"
-    (masking fraction `value`) or "SCAE-3" (contraction weight `value`). It loads its own data, so
-    that candidates can run in processes of their own (`aelib.training.processes.run_side_by_side`).
+# Each variant: what its value sets in every layer's `layer_loss` (None: nothing, or no pretraining for
+# "random"). The number after the dash is the depth, the recipe's n_layers: stacks of 3 are Vincent et al.
+# 2008's (table 1: SAA-3, SdA-3) and our SCAE-3; single layers are Rifai et al. 2011's (tables 1-2).
+VARIANTS = {"random": None, "SAA-3": None, "SdA-3": "noise", "SCAE-3": "contraction",
+            "AE-1": None, "AE+wd-1": "decay", "DAE-1": "noise", "CAE-1": "contraction"}
 
-    Returns the fine-tuning history, the best validation error and its epoch, the first layer's
-    filters after pretraining, the fine-tuned network's state (CPU tensors) and the seconds of each
-    stage. The test set is not touched."""
+
+def setting_grid(variant: str, values: Sequence[float | None], pretraining_epochs: Sequence[int],
+                 pretraining_learning_rates: Sequence[float], finetuning_learning_rates: Sequence[float]) -> list[Setting]:
+    """Every combination of the grids for `variant`, in grid order (the variant's value slowest, the
+    fine-tuning step fastest: on a tie of validation error the first listed is kept). "random" has no
+    value and no pretraining; the plain stacks (SAA-3, AE-1) no value."""
     if variant not in VARIANTS:
-        raise ValueError(f"variant must be one of {VARIANTS}, got {variant!r}")
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    if VARIANTS[variant] is None:
+        values = [None]
+    if variant == "random":
+        pretraining_epochs, pretraining_learning_rates = [0], [None]
+    if not (values and pretraining_epochs and pretraining_learning_rates and finetuning_learning_rates):
+        raise ValueError(f"every grid of {variant} needs at least one value")
+    return [Setting(*combination) for combination in itertools.product(
+        values, pretraining_epochs, pretraining_learning_rates, finetuning_learning_rates)]
+
+
+def pretrain_and_fine_tune(recipe: Recipe, variant: str, settings: Sequence[Setting], seed: int, *, dataset: str,
+                           data_dir=None, split_seed: int = 0, device: str = "cpu") -> list[dict]:
+    """Candidates of the recipe that share their pretraining, from data to fine-tuned networks, all of
+    it seeded by `seed` (initial weights; pretraining order and noise from seed + 1 on; fine-tuning order
+    from seed + 2) on the split drawn with `split_seed`: `variant` is "random" (no pretraining) or a stack
+    of `recipe.n_layers` layers whose `setting.value` is the weight `VARIANTS` names (SdA-3, DAE-1: the
+    masking fraction; SCAE-3, CAE-1: the contraction weight; AE+wd-1: the weight decay). The stack
+    is pretrained once and each setting's fine-tuning step starts from a copy of it. It loads its own data,
+    so that it can run in a process of its own (`aelib.training.processes.run_side_by_side`).
+
+    Returns, per setting: the fine-tuning history, the best validation error and its epoch, the first
+    layer's filters (W) and hidden bias after pretraining, the fine-tuned network's state (CPU tensors),
+    the seconds of each stage (the pretraining's shared by `pretraining_shared_by` settings). The test set
+    is not touched."""
+    if variant not in VARIANTS:
+        raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, got {variant!r}")
+    if variant != "random" and not variant.endswith(f"-{recipe.n_layers}"):
+        raise ValueError(f"variant {variant} is a stack of {variant.rsplit('-', 1)[-1]} layers; the recipe has "
+                         f"{recipe.n_layers}")
+    if not settings or len({setting.pretraining for setting in settings}) != 1:
+        raise ValueError(f"settings run together must share their pretraining, got {list(settings)}")
     split, _ = load_mnist_basic(dataset, data_dir, seed=split_seed)
     stack = new_stack(784, [recipe.hidden_units] * recipe.n_layers, torch.Generator().manual_seed(seed)).to(device)
     train_x, valid_x = split.train_images.to(device), split.valid_images.to(device)
+    train_y, valid_y = split.train_labels.to(device), split.valid_labels.to(device)
+    first = settings[0]
     clock = time.perf_counter()
     if variant != "random":
-        greedy_layerwise_pretraining(stack, train_x, epochs=recipe.pretraining_epochs,
+        greedy_layerwise_pretraining(stack, train_x, epochs=first.pretraining_epochs,
                                      batch_size=recipe.pretraining_batch_size,
-                                     learning_rate=recipe.pretraining_learning_rate, seed=seed + 1,
-                                     noise=value if variant == "SdA-3" else 0.0,
-                                     contraction=value if variant == "SCAE-3" else 0.0)
+                                     learning_rate=first.pretraining_learning_rate, seed=seed + 1,
+                                     **({VARIANTS[variant]: first.value} if VARIANTS[variant] else {}))
     pretraining_seconds = time.perf_counter() - clock
     pretrained_filters = stack.layers[0].filters().cpu().clone()
-    classifier = classifier_from_stack(stack).to(device)
-    clock = time.perf_counter()
-    history = fine_tune(classifier, train_x, split.train_labels.to(device), valid_x, split.valid_labels.to(device),
-                        max_epochs=recipe.finetuning_max_epochs, patience=recipe.finetuning_patience,
-                        batch_size=recipe.finetuning_batch_size, learning_rate=recipe.finetuning_learning_rate,
-                        seed=seed + 2)
-    best = next(row for row in history if row["is_best"])
-    return {"variant": variant, "value": value, "seed": seed, "history": history, "valid_error": best["valid_error"],
-            "best_epoch": best["epoch"], "pretrained_filters": pretrained_filters,
-            "classifier_state": {k: v.cpu() for k, v in classifier.state_dict().items()},
-            "pretraining_seconds": pretraining_seconds, "finetuning_seconds": time.perf_counter() - clock}
+    pretrained_hidden_bias = stack.layers[0].hidden_bias.detach().cpu().clone()
+    results = []
+    for setting in settings:
+        classifier = classifier_from_stack(stack).to(device)
+        clock = time.perf_counter()
+        history = fine_tune(classifier, train_x, train_y, valid_x, valid_y, max_epochs=recipe.finetuning_max_epochs,
+                            patience=recipe.finetuning_patience, batch_size=recipe.finetuning_batch_size,
+                            learning_rate=setting.finetuning_learning_rate, seed=seed + 2)
+        best = next(row for row in history if row["is_best"])
+        results.append({"variant": variant, "setting": setting, "value": setting.value, "seed": seed,
+                        "history": history, "valid_error": best["valid_error"], "best_epoch": best["epoch"],
+                        "pretrained_filters": pretrained_filters, "pretrained_hidden_bias": pretrained_hidden_bias,
+                        "classifier_state": {k: v.cpu() for k, v in classifier.state_dict().items()},
+                        "pretraining_seconds": pretraining_seconds, "pretraining_shared_by": len(settings),
+                        "finetuning_seconds": time.perf_counter() - clock})
+    return results
+
+
+def train_candidates(recipe: Recipe, candidates: Sequence[tuple[str, Setting, int]], *, dataset: str,
+                     data_dir=None, split_seed: int = 0, device: str = "cpu", threads: int = 1,
+                     processes: int = 1) -> list[dict]:
+    """Train (variant, setting, seed) candidates, those that share a pretraining (same variant, seed and
+    `Setting.pretraining`) from one pretrained stack, `processes` stacks at a time, each in a process of
+    its own sharing `threads` in all; one result of `pretrain_and_fine_tune` per candidate, in order."""
+    groups: dict[tuple, list[int]] = {}
+    for index, (variant, setting, seed) in enumerate(candidates):
+        groups.setdefault((variant, seed, setting.pretraining), []).append(index)
+    calls = [dict(recipe=recipe, variant=variant, settings=[candidates[i][1] for i in indices], seed=seed,
+                  dataset=dataset, data_dir=data_dir, split_seed=split_seed, device=device)
+             for (variant, seed, _), indices in groups.items()]
+    results: list[dict | None] = [None] * len(candidates)
+    for indices, group in zip(groups.values(), run_side_by_side(pretrain_and_fine_tune, calls,
+                                                               total_threads=threads, at_once=processes)):
+        for index, result in zip(indices, group):
+            results[index] = result
+    return results
 
 
 def classifier_from_state(state: dict, recipe: Recipe, n_classes: int = 10) -> DeepClassifier:
