@@ -1,3 +1,7 @@
+import json
+import re
+from pathlib import Path
+
 import pytest
 
 from aelib.pipeline.parameters import require_sweep
@@ -25,3 +29,16 @@ def test_a_sweep_may_start_anywhere_when_asked():
     require_sweep("noise", [0.25, 0.4], start=None)
     with pytest.raises(ValueError, match="parameter noise must be at least 2 increasing"):
         require_sweep("noise", [0.4, 0.25], start=None)
+
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[n.stem for n in NOTEBOOKS])
+def test_papermill_reads_every_parameter_of_each_notebook(notebook):
+    """A comment papermill cannot parse (it gave up on `k(x, x') = ...`) hides its parameter from `-p` and the
+    profiles: every assignment of the parameters cell must be one papermill reads."""
+    import papermill
+    cell = next(c for c in json.loads(notebook.read_text())["cells"] if "parameters" in c["metadata"].get("tags", []))
+    assigned = re.findall(r"^(\w+)\s*=", "".join(cell["source"]), re.MULTILINE)
+    assert list(papermill.inspect_notebook(str(notebook))) == assigned
