@@ -12,6 +12,7 @@ from aelib.training.pretraining import (
     classifier_from_state,
     epoch_kept_by_early_stopping,
     fine_tune,
+    fine_tuning_shortfall,
     greedy_layerwise_pretraining,
     layer_loss,
     new_stack,
@@ -226,3 +227,17 @@ def test_weight_decay_in_the_layer_loss_is_half_lambda_times_the_squared_weights
     weak, strong = (pretrain_and_fine_tune(one_layer, "AE+wd-1", [Setting(w, 2, 0.1, 0.2)], seed=1, dataset="mnist-5k")[0]
                     for w in (1e-4, 1.0))
     assert strong["pretrained_filters"].norm() < weak["pretrained_filters"].norm()
+
+
+def test_the_fine_tuning_shortfall_measures_the_validation_gap_and_the_unlevelled_runs():
+    history = [{"epoch": e + 1, "valid_error": v} for e, v in enumerate([0.5, 0.4, 0.45, 0.45, 0.3, 0.5, 0.5, 0.5, 0.5])]
+    levelled = [{"epoch": e + 1, "valid_error": v} for e, v in enumerate([0.5, 0.3, 0.4, 0.4, 0.4, 0.4])]
+    kept = [{"valid_error": 0.3, "test_error": 0.34, "best_epoch": 5, "history": history},
+            {"valid_error": 0.3, "test_error": 0.32, "best_epoch": 2, "history": levelled}]
+    shortfall = fine_tuning_shortfall(kept, n_valid=100, patience=4)
+    assert shortfall["gap_points"] == pytest.approx(3.0)
+    assert shortfall["valid_sd_points"] == pytest.approx(100 * (0.3 * 0.7 / 100) ** 0.5)
+    assert shortfall["not_levelled"] == 1 and shortfall["half_patience"] == 2  # the first stops at epoch 2 at patience 2
+    assert "1 of 2" in shortfall["text"] and "+3.00 points" in shortfall["text"]
+    with pytest.raises(ValueError, match="kept networks"):
+        fine_tuning_shortfall([], n_valid=100, patience=4)
