@@ -1,9 +1,9 @@
-"""Choosing on validation, once for every study: choose_then_repeat and choices_at_grid_edge."""
+"""Choosing on validation, once for every study: choose_then_repeat, choices_at_grid_edge and edge_margins."""
 
 import pytest
 
 from aelib.measures.seeds import all_hold
-from aelib.measures.selection import choices_at_grid_edge, choose_then_repeat
+from aelib.measures.selection import choices_at_grid_edge, choose_then_repeat, edge_margins
 
 GRIDS = {"plain": [0.0], "penalty": [0.1, 0.3, 1.0]}
 SCORE = {("plain", 0.0): 0.80, ("penalty", 0.1): 0.81, ("penalty", 0.3): 0.85, ("penalty", 1.0): 0.85}
@@ -42,6 +42,18 @@ def test_no_seeds_is_refused():
 def test_a_choice_at_either_end_of_a_grid_is_at_its_edge():
     grids = {"plain": [0.0], "a": [1, 2, 3], "b": [1, 2, 3], "c": [1, 2]}
     assert choices_at_grid_edge(grids, {"plain": 0.0, "a": 2, "b": 3, "c": 1}) == ["b", "c"]
+
+
+def test_an_edge_choice_leads_its_interior_neighbour_by_a_margin_in_standard_errors():
+    grids = {"a": [1, 2, 3], "b": [1, 2, 3], "c": [1, 2, 3]}
+    accuracies = {"a": {1: 0.90, 2: 0.91, 3: 0.80}, "b": {1: 0.5, 2: 0.6, 3: 0.7}, "c": {1: 0.1, 2: 0.2, 3: 0.1}}
+    margins = edge_margins(grids, {"a": 2, "b": 1, "c": 3}, accuracies, n_validation=100)
+    assert list(margins) == ["b", "c"]  # a's choice is interior
+    assert margins["b"][0] == pytest.approx(-0.1)  # b's first weight against its neighbour, the second
+    assert margins["b"][1] == pytest.approx(-0.1 / (0.5 * 0.5 / 100) ** 0.5)  # -2 standard errors
+    assert margins["c"] == pytest.approx((-0.1, -0.1 / (0.1 * 0.9 / 100) ** 0.5))  # its neighbour is the middle
+    with pytest.raises(ValueError, match="n_validation"):
+        edge_margins(grids, {"a": 1, "b": 1, "c": 1}, accuracies, n_validation=0)
 
 
 def test_all_hold_says_no_before_not_judged():

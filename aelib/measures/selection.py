@@ -47,3 +47,24 @@ def choices_at_grid_edge(grids: Mapping[str, Sequence], chosen: Mapping[str, Has
     """The methods with more than one setting whose chosen setting is the first or the last of its grid:
     the validation optimum may lie beyond the grid there."""
     return [name for name, grid in grids.items() if len(grid) > 1 and chosen[name] in (grid[0], grid[-1])]
+
+
+def edge_margins(grids: Mapping[str, Sequence], chosen: Mapping[str, Hashable],
+                 accuracies: Mapping[str, Mapping[Hashable, float]], n_validation: int) -> dict[str, tuple[float, float]]:
+    """How far each edge choice (`choices_at_grid_edge`) leads its one interior neighbour on validation.
+
+    For a chosen setting of validation accuracy p and a neighbour of accuracy q, the margin is p - q,
+    given with its size in binomial standard errors of one accuracy on n validation examples,
+    (p - q) / sqrt(p (1 - p) / n). Under one standard error the validation set does not resolve the
+    optimum at that edge (the grid is flat there); well above it, the optimum lies beyond the grid.
+    Returns {method: (margin, margin in standard errors)}."""
+    if n_validation < 1:
+        raise ValueError(f"n_validation must be a positive number of validation examples, got {n_validation}")
+    margins = {}
+    for name in choices_at_grid_edge(grids, chosen):
+        grid = list(grids[name])
+        neighbour = grid[1] if grid.index(chosen[name]) == 0 else grid[-2]
+        p, q = accuracies[name][chosen[name]], accuracies[name][neighbour]
+        standard_error = math.sqrt(p * (1 - p) / n_validation)
+        margins[name] = (p - q, (p - q) / standard_error if standard_error > 0 else (math.inf if p > q else 0.0))
+    return margins
