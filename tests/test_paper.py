@@ -52,6 +52,14 @@ def test_a_claim_holds_in_the_draft_only_if_it_holds_at_every_seed():
     assert "Every claim holds" in limitations_list([record])
 
 
+def test_a_run_over_several_seeds_says_so_beside_its_verdict():
+    record = study(holds=False)
+    record["params"] = {"n_seeds": 3}  # as 06 and 08: one run that repeats its training over 3 seeds
+    assert r"\textbf{does not hold (one run over 3 seeds)}" in claims_list(record)
+    record["seed_runs"] = [study(holds=False), study(holds=False)]
+    assert r"\textbf{does not hold (0 of 3 runs, each over 3 seeds)}" in claims_list(record)
+
+
 def test_two_keys_with_one_macro_name_are_an_error_that_names_both():
     with pytest.raises(PaperError, match=r"two results want the macro \\DaeRadiusOne"):
         macro_definitions([study(metrics={"radius": {"1": 1.0, "1.0": 2.0}})])

@@ -293,6 +293,10 @@ def test_other_seeds_join_their_study_and_a_claim_holds_only_at_every_seed(tmp_p
     summary = report._summary_frame(studies).set_index("claim")
     assert summary.loc["steady", "holds"] == "yes" and summary.loc["steady", "seeds holding"] == "3/3"
     assert summary.loc["fragile", "holds"] == "NO" and summary.loc["fragile", "seeds holding"] == "2/3"
+    studies[0]["params"]["n_seeds"] = 3  # each run repeats its training over 3 seeds inside it (06, 07, 08)
+    assert report._summary_frame(studies).set_index("claim").loc["fragile", "seeds holding"] == \
+        "2/3 (3 seeds inside each run)"
+    del studies[0]["params"]["n_seeds"]
     spread = report._over_seeds_frame(studies[0]).set_index("metric")
     assert spread.loc["median_locality", "mean"] == "0.6" and spread.loc["median_locality", "std"] == "0.1"
     assert spread.loc["by_level[0.3]", "seeds"] == 3

@@ -20,7 +20,12 @@ from aelib.measures.trend import last_reconstructing, rank_correlation, relative
 from aelib.penalties.regularizers import training_loss
 from aelib.penalties.saturation import saturating_autoencoder
 from aelib.training.loop import full_batch_steps
-from aelib.training.saturating_sweep import levelling_off, train_saturating_sweep, train_until_levelled_off
+from aelib.training.saturating_sweep import (
+    fit_planar_autoencoder,
+    levelling_off,
+    train_saturating_sweep,
+    train_until_levelled_off,
+)
 
 
 def test_the_spiral_lies_on_its_curve_inside_the_unit_square():
@@ -131,3 +136,15 @@ def test_full_batch_steps_are_plain_gradient_steps():
     assert training_loss("saturating", model, 0.1)(data.new_ones(5, 2)).item() < before
     with pytest.raises(ValueError, match="positive integer"):
         full_batch_steps(lambda x: x.sum(), torch.optim.SGD([weight], lr=0.1), data, 0)
+
+
+def test_the_planar_toy_is_seeded_and_its_penalty_saturates_the_units():
+    points = spiral(200, torch.Generator().manual_seed(0))
+    plain, again = (fit_planar_autoencoder(points, 16, 0.0, 200, seed=3) for _ in range(2))
+    assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), again.state_dict().values()))
+    saturating = fit_planar_autoencoder(points, 16, 1.0, 200, seed=3)
+    plane = plane_around(spiral(2000, torch.Generator().manual_seed(1)))
+    fractions = [energy_near_and_far(model, plane, points, "saturated_linear")[0]["saturated_fraction_on_data"]
+                 for model in (plain, saturating)]
+    assert fractions[1] > fractions[0]
+

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from aelib.pipeline.latex import PaperError, booktabs_table, format_number, latex_text, name_words
 from aelib.pipeline.paper_checks import log_problems, missing_figures, used_but_undefined, values_missing_from
-from aelib.pipeline.records import load_results, verdict_over_seeds
+from aelib.pipeline.records import load_results, seeds_within_a_run, verdict_over_seeds
 from aelib.pipeline.results import project_root, write_text_atomic
 
 DRAFT_DIR = project_root() / "paper"  # main.tex and references.bib, the writer's files
@@ -87,8 +87,13 @@ def macro_definitions(studies: list[dict]) -> tuple[str, dict[str, str]]:
 
 def verdict_words(study: dict, claim: dict) -> str:
     """'holds', 'does not hold' or 'not evaluated', over every seed run of the study (a claim holds only
-    if it holds at each), with the count where there are several: 'does not hold (2 of 3 seeds)'."""
+    if it holds at each), with the count where there are several: 'does not hold (2 of 3 seeds)', and the
+    seeds each run trains over inside it where there are several: 'holds (one run over 3 seeds)'."""
     holds, held, runs = verdict_over_seeds(study, claim)
+    inside = seeds_within_a_run(study)
+    if inside > 1:
+        return VERDICTS[holds] + (f" ({held} of {runs} runs, each over {inside} seeds)" if runs > 1
+                                  else f" (one run over {inside} seeds)")
     return VERDICTS[holds] + (f" ({held} of {runs} seeds)" if runs > 1 else "")
 
 

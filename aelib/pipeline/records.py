@@ -62,6 +62,14 @@ def verdict_over_seeds(study: dict, claim: dict) -> tuple[bool | None, int, int]
     return holds, held, len(verdicts)
 
 
+def seeds_within_a_run(study: dict) -> int:
+    """How many seeds each run of the study repeats its training over inside it (its `n_seeds` parameter,
+    as studies 06, 07 and 08 do), 1 where it has none: a verdict of one such run already rests on
+    several seeds."""
+    inside = (study.get("params") or {}).get("n_seeds")
+    return inside if isinstance(inside, int) and not isinstance(inside, bool) and inside > 1 else 1
+
+
 def format_cell(value) -> str:
     """A table cell as text: floats to four significant digits, nested values as JSON."""
     if isinstance(value, bool) or value is None:

@@ -18,7 +18,15 @@ from urllib.parse import quote
 
 import pandas as pd
 
-from aelib.pipeline.records import HOLDS_MARKER, format_cell, load_results, runs_of, seed_of, verdict_over_seeds
+from aelib.pipeline.records import (
+    HOLDS_MARKER,
+    format_cell,
+    load_results,
+    runs_of,
+    seed_of,
+    seeds_within_a_run,
+    verdict_over_seeds,
+)
 from aelib.pipeline.report_performance import load_benchmark, load_gpu_check, performance_parts
 from aelib.pipeline.report_quick import quick_frame, quick_note
 from aelib.pipeline.results import write_text_atomic
@@ -32,9 +40,11 @@ CSS = ("body{font-family:sans-serif;max-width:60em;margin:auto;padding:1em}"
 
 
 def _holds_over_seeds(study: dict, claim: dict) -> tuple[str, str]:
-    """(holds marker, 'k/n' seeds at which it holds), as `verdict_over_seeds`."""
+    """(holds marker, 'k/n' seed runs at which it holds), as `verdict_over_seeds`, saying how many seeds
+    each run trains over inside it where that is more than one: '1/1 (3 seeds inside each run)'."""
     holds, held, runs = verdict_over_seeds(study, claim)
-    return HOLDS_MARKER[holds], f"{held}/{runs}"
+    inside = seeds_within_a_run(study)
+    return HOLDS_MARKER[holds], f"{held}/{runs}" + (f" ({inside} seeds inside each run)" if inside > 1 else "")
 
 
 def _over_seeds_frame(study: dict) -> pd.DataFrame | None:

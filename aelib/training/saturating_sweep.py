@@ -16,12 +16,13 @@ import copy
 
 import torch
 
+from aelib.models.autoencoders import sigmoid_init_bound
 from aelib.models.batched import BatchedAutoencoder, split_history
 from aelib.models.losses import squared_error
 from aelib.penalties.corruption import masking_noise
 from aelib.penalties.regularizers import training_loss
-from aelib.penalties.saturation import saturation_penalty
-from aelib.training.loop import stop_when_levelled_off, train
+from aelib.penalties.saturation import saturating_autoencoder, saturation_penalty
+from aelib.training.loop import full_batch_steps, stop_when_levelled_off, train
 
 Setting = tuple[float, float]  # (alpha, masking fraction nu)
 
@@ -78,3 +79,15 @@ def levelling_off(history: list[dict], plateau: float) -> dict:
     return {"epochs": len(history), "final_loss": last["train_loss"],
             "last_relative_improvement": last["relative_improvement"],
             "levelled_off": bool(last["relative_improvement"] < plateau)}
+
+
+def fit_planar_autoencoder(points: torch.Tensor, hidden: int, alpha: float, steps: int, seed: int) -> torch.nn.Module:
+    """The paper's 2-D toy (sec. 4): an untied autoencoder of `hidden` saturated linear units, clip(z, 0, 1),
+    fitted to planar `points` by `steps` full-batch Adam steps (step 0.01) on
+    ||x - g(f(x))||^2 + alpha sum_i f_c(z_i), from initial weights seeded `seed`. They are drawn in the
+    sigmoid's range: Glorot's is too narrow for 2 inputs to cover the data's scale."""
+    model = saturating_autoencoder(2, hidden, "saturated_linear", tied=False, init_bound=sigmoid_init_bound(2, hidden),
+                                   generator=torch.Generator().manual_seed(seed))
+    full_batch_steps(training_loss("saturating", model, alpha), torch.optim.Adam(model.parameters(), lr=0.01), points,
+                     steps)
+    return model
