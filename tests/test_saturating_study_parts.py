@@ -147,4 +147,3 @@ def test_the_planar_toy_is_seeded_and_its_penalty_saturates_the_units():
     fractions = [energy_near_and_far(model, plane, points, "saturated_linear")[0]["saturated_fraction_on_data"]
                  for model in (plain, saturating)]
     assert fractions[1] > fractions[0]
-
