@@ -1,4 +1,8 @@
-"""Figures shared by the studies: filter grids, learning curves and histograms."""
+"""Figures shared by the studies: filter grids, learning curves and histograms.
+
+A figure the article prints is at most `PRINT_WIDTH` wide, its text at least 7 pt: the article prints a
+figure at its own size (shrinking only a wider one), so the sizes set here are the printed ones.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,37 @@ import math
 
 import matplotlib.pyplot as plt
 import torch
+from matplotlib import ticker
+
+PRINT_WIDTH = 6.3  # inches: the article's text width (A4 less two margins of 2.5 cm)
+
+
+def plain_number(value: float, _position=None) -> str:
+    """A tick value as plain text: 0.2, 150, 1e4, 2e-5 (no powers 10^k set as superscripts)."""
+    if value <= 0 or not math.isfinite(value):
+        return ""
+    if 1e-3 <= value < 1e4:
+        return f"{value:g}"
+    exponent = math.floor(math.log10(value))
+    mantissa = round(value / 10**exponent, 6)
+    return f"{mantissa:g}e{exponent}" if mantissa != 1 else f"1e{exponent}"
+
+
+def plain_log_ticks(ax) -> None:
+    """Label `ax`'s log axes with plain numbers (`plain_number`) rather than powers 10^k, whose
+    superscripts print at 70% of the tick size, below 7 pt: every decade, and at 2 and 5 times it where
+    the axis spans less than a decade."""
+    for axis in (ax.xaxis, ax.yaxis):
+        if axis.get_scale() != "log":
+            continue
+
+        def minor(value, position, axis=axis):
+            low, high = axis.get_view_interval()
+            leading = round(value / 10**math.floor(math.log10(value))) if value > 0 else 0
+            return plain_number(value) if high < 10 * low and leading in (2, 5) else ""
+
+        axis.set_major_formatter(ticker.FuncFormatter(plain_number))
+        axis.set_minor_formatter(ticker.FuncFormatter(minor))
 
 
 def filter_grid(filters: torch.Tensor, image_shape: tuple[int, ...], ncols: int | None = None,
@@ -87,7 +122,7 @@ def bound_curves(curves: list[dict], latent_sizes: list[int], max_columns: int =
     seen = [row["samples"] for row in curves]
     columns = min(max_columns, len(latent_sizes))
     rows = -(-len(latent_sizes) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.2 * rows), squeeze=False, sharex=True)
+    figure, axes = plt.subplots(rows, columns, figsize=(PRINT_WIDTH, 2.3 * rows), squeeze=False, sharex=True)
     for k, n_latent in enumerate(latent_sizes):
         ax = axes.flat[k]
         test_curve = [row["test_bound"][n_latent] for row in curves]
@@ -96,15 +131,18 @@ def bound_curves(curves: list[dict], latent_sizes: list[int], max_columns: int =
         ax.plot(seen, train_curve, "--", color="C1", label="train")
         ax.set_xscale("log")
         ax.set_ylim(max(test_curve + train_curve) - 60, max(test_curve + train_curve) + 5)
-        ax.set_title(f"MNIST, $N_z$ = {n_latent}", fontsize=10)
+        ax.set_title(f"MNIST, $N_z$ = {n_latent}", fontsize=10)  # its subscript at 7 pt
         ax.grid(True, which="both", alpha=0.3)
         if k % columns == 0:
-            ax.set_ylabel("lower bound (nats per digit)")
+            ax.set_ylabel("bound (nats per digit)", fontsize=8)
         if k >= len(latent_sizes) - columns:
-            ax.set_xlabel("# training samples evaluated")
+            ax.set_xlabel("training samples evaluated", fontsize=8)
     for ax in axes.flat[len(latent_sizes):]:
         ax.set_axis_off()
-    axes.flat[0].legend(fontsize=8)
+    for ax in axes.flat:
+        ax.tick_params(which="both", labelsize=7)
+        plain_log_ticks(ax)
+    axes.flat[0].legend(fontsize=7)
     figure.tight_layout()
     return figure
 

@@ -38,8 +38,9 @@ READS_RESULTS_ONLY = {  # module -> the aelib modules it may import
     "aelib.pipeline.report": (*RECORD_READERS, "aelib.pipeline.report_"),
     "aelib.pipeline.report_performance": RECORD_READERS,
     "aelib.pipeline.report_quick": RECORD_READERS,
-    "aelib.pipeline.paper": (*RECORD_READERS, "aelib.pipeline.latex", "aelib.pipeline.paper_checks"),
+    "aelib.pipeline.paper": (*RECORD_READERS, "aelib.pipeline.latex", "aelib.pipeline.paper_"),
     "aelib.pipeline.paper_checks": (*RECORD_READERS, "aelib.pipeline.latex"),
+    "aelib.pipeline.paper_tables": (*RECORD_READERS, "aelib.pipeline.latex"),
 }
 
 

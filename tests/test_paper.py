@@ -5,10 +5,18 @@ import shutil
 import subprocess
 
 import pytest
+import yaml
 
-from aelib.pipeline.latex import PaperError, latex_text, name_words
+from aelib.pipeline.latex import PaperError, format_duration, format_mean_sd, format_number, latex_text, name_words
 from aelib.pipeline.paper import build_paper, claims_list, limitations_list, macro_definitions
-from aelib.pipeline.paper_checks import log_problems, used_but_undefined, values_missing_from
+from aelib.pipeline.paper_checks import (
+    hand_typed_facts,
+    log_problems,
+    small_printed_fonts,
+    used_but_undefined,
+    values_missing_from,
+)
+from aelib.pipeline.paper_tables import budget_table, claim_counts, ours_over_seeds, summary_table
 from aelib.pipeline.results import project_root
 
 ROOT = project_root()
@@ -145,7 +153,7 @@ def test_a_rerun_with_other_numbers_changes_those_numbers_and_nothing_else(tmp_p
     results, paper = one_study_draft(tmp_path)
     (paper / "main.tex").write_text(
         "\\documentclass{article}\\input{generated/preamble}\\input{generated/macros}\\begin{document}\n"
-        "At 30\\% noise our median locality is \\DaeMedianLocalityThirty{} and at none \\DaeMedianLocalityZero.\n"
+        "At the tutorial's noise our median locality is \\DaeMedianLocalityThirty{} and at none \\DaeMedianLocalityZero.\n"
         "\\input{generated/claims/01_denoising_filters}\\end{document}\n")
     texts = []
     for locality, ours in ((0.47, "median 0.47 vs 0.58"), (0.52, "median 0.52 vs 0.58")):
@@ -155,3 +163,107 @@ def test_a_rerun_with_other_numbers_changes_those_numbers_and_nothing_else(tmp_p
                                     text=True, check=True).stdout)
     changes = changed_words(*texts)
     assert changes and all(re.fullmatch(r"[-+]?[\d.,]+", word) for run in changes for words in run for word in words), changes
+
+
+def test_a_mean_and_its_sd_are_written_to_the_sd_s_two_significant_figures():
+    assert format_mean_sd(0.914, 7.02e-4) == "0.91400 ± 0.00070"
+    assert format_mean_sd(3.7173, 0.0757) == "3.717 ± 0.076"
+    assert format_mean_sd(1234.5, 123.0) == "1,230 ± 120"
+    assert format_mean_sd(4.0, 0.0) == "4" and format_mean_sd(4.0, None) == "4"
+    assert format_number(2612.3) == "2,612" and format_number(0.914) == "0.914" and format_number(12000) == "12,000"
+    assert [format_duration(s) for s in (12.3, 2928.0, 3645.5, 21000.0)] == ["12 s", "48.8 min", "60.8 min", "5.8 h"]
+
+
+def test_values_over_seeds_become_mean_and_sd_where_the_runs_differ():
+    assert ours_over_seeds(["0.19 at 0%, 0.52 at 30%", "0.19 at 0%, 0.64 at 30%", "0.19 at 0%, 0.59 at 30%"]) == \
+        "0.19 at 0%, 0.583 ± 0.060 at 30%"
+    assert ours_over_seeds(["lower at 4/16", "lower at 5/16", "lower at 3/16"]) == "lower at [4, 5, 3]/16"
+    assert ours_over_seeds(["one shape 1.0", "another 2.0"]) == "one shape 1.0 (first seed)"
+    assert ours_over_seeds(["2.9 ± 0.1", "3.0 ± 0.2"]) == "2.9 ± 0.1 (first seed)"
+    assert ours_over_seeds(["SdA-3 0.5"]) == "SdA-3 0.5"
+
+
+def test_the_summary_table_gives_every_claim_and_the_reason_of_each_that_fails():
+    failing, holding = study(ours="0.47", holds=False), study(ours="0.61", holds=True)
+    failing["claims"][0]["diagnosis"] = "Trained too briefly. More text."
+    failing["seed_runs"] = [study(ours="0.49", holds=True)]
+    holding["study"], holding["claims"][0]["id"] = "02_sparse_features", "gradient_check"
+    table = summary_table([failing, holding])
+    assert r"0.480 \ensuremath{\pm} 0.014" in table and "does not hold (1 of 2 seeds)" in table
+    assert r"\emph{Why:} Trained too briefly." in table and "More text" not in table
+    assert table.count(r"\emph{Why:}") == 1 and r"\label{tab:summary}" in table
+    assert claim_counts([failing, holding]) == {"total": 2, "holding": 1, "failing": 1, "not_evaluated": 0}
+
+
+def test_the_budget_table_fills_our_budget_from_the_record_and_times_every_seed():
+    record = study()
+    record["params"] = {"epochs": 15, "train_size": 50000}
+    record["provenance"].update(duration_seconds=984.0, device="cpu (x86_64)", threads=2)
+    record["seed_runs"] = [dict(study(), provenance={"duration_seconds": 815.0})]
+    budgets = {"01_denoising_filters": {"paper": "15 epochs", "source": "the tutorial",
+                                        "ours": "{epochs} epochs over {train_size} digits, {missing} units"}}
+    table = budget_table([record], budgets)
+    assert "15 epochs over 50,000 digits, n/a units" in table and "16.4 min, 13.6 min" in table
+    assert "29.98 min" not in table and "30.0 min" in table and "abcdef1" in table
+    with pytest.raises(PaperError, match="no entry for 01_denoising_filters"):
+        budget_table([record], {})
+
+
+def test_the_draft_types_no_number_and_no_verdict_and_a_planted_one_is_found():
+    tex = (ROOT / "paper" / "main.tex").read_text(encoding="utf-8")
+    assert hand_typed_facts(tex) == []
+    body = tex.index("\\section{Introduction}")
+    planted = tex[:body] + "We train 784 units on CIFAR-10 \\citep{x2008}.\n" + tex[body:]
+    found = hand_typed_facts(planted)
+    assert len(found) == 1 and "'784'" in found[0]
+    assert hand_typed_facts(tex[:body] + "That noise helps holds.\n" + tex[body:]) != []
+    assert hand_typed_facts("\\begin{document}\\label{fig:07_x} SdA-3 \\ref{tab:1} % 45 minutes\n\\end{document}") == []
+
+
+def test_the_journal_s_metadata_names_this_article_and_its_originals():
+    metadata = yaml.safe_load((ROOT / "paper" / "metadata.yaml").read_text(encoding="utf-8"))
+    tex = (ROOT / "paper" / "main.tex").read_text(encoding="utf-8")
+    title = re.search(r"\\title\{(.*?)\}\n", tex, re.S).group(1)
+    assert " ".join(title.split()) == metadata["title"] and metadata["title"].startswith("[Re] ")
+    keys = set(re.findall(r"^@\w+\{([^,]+),", (ROOT / "paper" / "references.bib").read_text(), re.M))
+    assert metadata["type"] == "Replication" and {r["bib"] for r in metadata["replication"]} <= keys
+    assert len(metadata["replication"]) == 7
+
+
+def test_a_draft_from_another_record_builds_in_its_own_folder(tmp_path):
+    from aelib.pipeline.cli import main
+    results, _ = one_study_draft(tmp_path)
+    tracked = (ROOT / "paper" / "generated" / "macros.tex").read_bytes()
+    other = tmp_path / "elsewhere-record"
+    results.rename(other)
+    code = main(["paper", "--results-dir", str(other), "--no-compile"])
+    built = ROOT / "paper" / "builds" / "elsewhere-record"
+    try:
+        assert (built / "generated" / "macros.tex").exists()
+        assert (ROOT / "paper" / "generated" / "macros.tex").read_bytes() == tracked
+    finally:
+        shutil.rmtree(built, ignore_errors=True)
+    assert code == 1  # the draft uses the record's macros, which a one-study record lacks: named, not built
+
+
+def test_a_figure_whose_text_prints_too_small_is_named(tmp_path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from aelib.plotting import plain_log_ticks
+    folder = tmp_path / "generated" / "figures" / "01_denoising_filters"
+    folder.mkdir(parents=True)
+    for name, width, size in (("wide", 12.6, 10), ("printable", 6.0, 8), ("tiny_text", 5.0, 5)):
+        figure, ax = plt.subplots(figsize=(width, 3))
+        ax.set_xlabel("x", fontsize=size)
+        ax.tick_params(labelsize=size)
+        ax.set_xscale("log")
+        plain_log_ticks(ax)  # no superscripts: a power 10^k sets k at 70% of the tick size
+        ax.plot([1, 1000], [0, 1])
+        figure.savefig(folder / f"{name}.pdf")
+        plt.close(figure)
+    tex = "".join(f"\\studyfigure{{01_denoising_filters/{name}}}{{caption}}\n" for name in ("wide", "printable", "tiny_text"))
+    found = small_printed_fonts(tex, tmp_path)
+    assert [line.split(" ")[0] for line in found] == ["01_denoising_filters/wide", "01_denoising_filters/tiny_text"]
+    assert "prints at 5.0 pt" in found[0]  # 10 pt shrunk to the text width, half the figure's

@@ -16,6 +16,7 @@ from aelib.training.pretraining import (
     greedy_layerwise_pretraining,
     layer_loss,
     new_stack,
+    patience_check,
     pretrain_and_fine_tune,
     setting_grid,
     train_candidates,
@@ -181,6 +182,10 @@ def test_candidates_come_back_in_order_with_shared_pretrainings_run_once(monkeyp
     results = train_candidates(TINY, [("SdA-3", SDA, 4), ("random", RANDOM, 4), ("SdA-3", slow, 4)], dataset="mnist-5k")
     assert [(r["variant"], r["setting"]) for r in results] == [("SdA-3", SDA), ("random", RANDOM), ("SdA-3", slow)]
     assert calls == [[SDA, slow], [RANDOM]]
+    calls.clear()
+    longer = Setting(0.25, 2, 0.1, 0.2)
+    train_candidates(TINY, [("random", RANDOM, 4), ("SdA-3", SDA, 4), ("SdA-3", longer, 4)], dataset="mnist-5k")
+    assert calls == [[longer], [SDA], [RANDOM]]  # the longest pretraining starts first
 
 
 def test_the_grid_of_settings_per_variant():
@@ -241,3 +246,13 @@ def test_the_fine_tuning_shortfall_measures_the_validation_gap_and_the_unlevelle
     assert "1 of 2" in shortfall["text"] and "+3.00 points" in shortfall["text"]
     with pytest.raises(ValueError, match="kept networks"):
         fine_tuning_shortfall([], n_valid=100, patience=4)
+
+
+def test_every_run_is_replayed_at_half_its_patience():
+    def run(errors, best):
+        return {"variant": "SdA-3", "seed": 0, "best_epoch": best + 1, "valid_error": errors[best],
+                "history": [{"epoch": i + 1, "valid_error": e} for i, e in enumerate(errors)]}
+    steady, late = run([0.5, 0.4, 0.45, 0.46, 0.47], 1), run([0.5, 0.4, 0.45, 0.46, 0.3, 0.31, 0.32, 0.33, 0.34], 4)
+    rows = patience_check([steady, late], 4, lambda r: "a setting")
+    assert [(r["kept_epoch"], r["kept_epoch_at_patience_2"]) for r in rows] == [(2, 2), (5, 2)]
+    assert rows[1]["valid_error_percent_at_patience_2"] == pytest.approx(40.0) and rows[0]["setting"] == "a setting"

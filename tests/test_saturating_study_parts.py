@@ -14,7 +14,12 @@ from aelib.data.spiral import spiral
 from aelib.measures.energy import energy_near_and_far, plane_around, reconstruction_energy
 from aelib.measures.linear_probe import fit_linear_probe
 from aelib.measures.matched_error import lower_at_every_matched_error
-from aelib.measures.perturbation_response import jacobian_norms, perturbation_response, probe_accuracies
+from aelib.measures.perturbation_response import (
+    jacobian_norms,
+    perturbation_response,
+    probe_accuracies,
+    response_row,
+)
 from aelib.measures.sensitivity import sensitivity_ratio
 from aelib.measures.trend import last_reconstructing, rank_correlation, relative_fall
 from aelib.penalties.regularizers import training_loss
@@ -104,6 +109,22 @@ def test_perturbation_measures_of_a_linear_map_are_its_norms():
         probe = fit_linear_probe(model.encode(x), labels)
     accuracies = probe_accuracies(probe, model.encode, x, labels, {"pgd": attacks["pgd"]})
     assert set(accuracies) == {"probe_accuracy_clean", "probe_accuracy_pgd"} and accuracies["probe_accuracy_clean"] > 0.8
+
+
+def test_a_model_s_row_is_its_error_saturation_and_perturbation_measures():
+    model = saturating_autoencoder(8, 6, "relu", generator=torch.Generator().manual_seed(4))
+    x = torch.rand(30, 8, generator=torch.Generator().manual_seed(5))
+    labels = (x[:, 0] > x[:, 0].median()).long()
+    options = dict(activation="relu", shrink_threshold=0.5, norms=[0.5], attack_norm=0.5, attack_steps=5, seed=0)
+    row = response_row(model, x, labels, x, labels, generator=torch.Generator().manual_seed(6), **options)
+    ratios, _ = perturbation_response(model, x, norms=[0.5], attack_norm=0.5, attack_steps=5,
+                                      generator=torch.Generator().manual_seed(6))
+    assert {key: row[key] for key in ratios} == ratios  # the same draws, in the same order
+    assert row["reconstruction_error"] == pytest.approx(((model(x) - x) ** 2).sum(dim=1).mean().item())
+    assert 0 <= row["saturated_fraction"] <= 1 and "jacobian_spectral" in row and "probe_accuracy_pgd" in row
+    convolutional = response_row(model, x, labels, x, labels, generator=torch.Generator().manual_seed(6),
+                                 dense=False, **options)
+    assert "jacobian_spectral" not in convolutional and "probe_accuracy_clean" not in convolutional
 
 
 def test_trends_along_a_sweep():

@@ -29,6 +29,18 @@ def test_the_first_seed_chooses_and_the_others_repeat_the_choice():
         ("penalty", 0.3, 7)]
 
 
+def test_a_method_of_one_setting_can_repeat_its_seeds_beside_the_grid():
+    calls = []
+    grid_rows, runs, chosen = choose_then_repeat(GRIDS, [5, 6, 7], fake_runs(calls), "score",
+                                                 single_settings_with_the_grid=True)
+    assert calls[0][-2:] == [("plain", 0.0, 6), ("plain", 0.0, 7)]
+    assert calls[1] == [("penalty", 0.3, 6), ("penalty", 0.3, 7)]
+    assert (grid_rows, runs, chosen) == choose_then_repeat(GRIDS, [5, 6, 7], fake_runs([]), "score")
+    calls = []
+    choose_then_repeat({"plain": [0.0]}, [5, 6], fake_runs(calls), "score", single_settings_with_the_grid=True)
+    assert calls == [[("plain", 0.0, 5), ("plain", 0.0, 6)]]  # nothing left to repeat: one call
+
+
 def test_lower_is_better_picks_the_smallest_score():
     _, runs, chosen = choose_then_repeat(GRIDS, [0], fake_runs([]), "score", higher_is_better=False)
     assert chosen["penalty"] == 0.1 and len(runs) == 2

@@ -51,3 +51,21 @@ def test_a_split_is_calibrated_against_the_benchmark_s_svm():
     p = result["test_error"]
     assert result["interval_95_percent"] == pytest.approx(196 * (p * (1 - p) / 400) ** 0.5)
     assert result["offset_percent"] == pytest.approx(100 * p - PAPER_SVM_ERROR_PERCENT)
+
+
+def test_the_precomputed_kernel_gives_libsvm_s_own_rbf_svm():
+    import numpy as np
+    from sklearn.metrics.pairwise import rbf_kernel as sklearn_rbf_kernel
+    from sklearn.svm import SVC
+
+    from aelib.training.svm_baseline import predict, rbf_kernel
+    generator = np.random.default_rng(0)
+    labels = np.arange(300) % 4  # four overlapping classes: one-vs-one votes that disagree
+    images = generator.normal(size=(300, 6)) + labels[:, None] * 0.7
+    train, test = slice(0, 200), slice(200, 300)
+    assert np.allclose(rbf_kernel(images[test], images[train], 0.3),
+                       sklearn_rbf_kernel(images[test], images[train], gamma=0.3), rtol=0, atol=1e-12)
+    own = SVC(C=3.0, gamma=0.3, kernel="rbf").fit(images[train], labels[train])
+    precomputed = SVC(C=3.0, kernel="precomputed").fit(rbf_kernel(images[train], images[train], 0.3), labels[train])
+    assert np.array_equal(precomputed.support_, own.support_)
+    assert np.array_equal(predict(precomputed, images[test], images[train], 0.3, chunk=33), own.predict(images[test]))

@@ -6,13 +6,17 @@ For a model with encoder h = f(x) and reconstruction x^ = g(f(x)), on a set of c
   of norm epsilon found with gradients (PGD) and without (a random search);
 - the code Jacobian's Frobenius norm ||J||_F = sqrt(sum_k s_k^2) and spectral norm ||J||_2 = s_1,
   from its singular values s_k (aelib.measures.spectra), averaged over the inputs;
-- a linear probe's accuracy on clean codes and on the codes of each perturbed input.
+- a linear probe's accuracy on clean codes and on the codes of each perturbed input;
+- and, with them, its clean reconstruction error and saturated fraction (`response_row`, one row of
+  the table).
 """
 
 from __future__ import annotations
 
 import torch
 
+from aelib.measures.linear_probe import fit_linear_probe
+from aelib.measures.saturation import saturated_fraction
 from aelib.measures.sensitivity import (
     pgd_perturbations,
     random_perturbations,
@@ -20,6 +24,7 @@ from aelib.measures.sensitivity import (
     sensitivity_ratio,
 )
 from aelib.measures.spectra import jacobian_singular_values
+from aelib.models.losses import squared_error
 
 
 def perturbation_response(model: torch.nn.Module, x: torch.Tensor, *, norms: list[float], attack_norm: float,
@@ -55,4 +60,28 @@ def probe_accuracies(probe, encode, x: torch.Tensor, labels: torch.Tensor, pertu
         row = {"probe_accuracy_clean": probe.score(encode(x).cpu().numpy(), labels.numpy())}
         for name, d in perturbations.items():
             row[f"probe_accuracy_{name}"] = probe.score(encode(x + d).cpu().numpy(), labels.numpy())
+    return row
+
+
+def response_row(model: torch.nn.Module, x: torch.Tensor, labels: torch.Tensor, probe_images: torch.Tensor,
+                 probe_labels: torch.Tensor, *, activation: str, shrink_threshold: float, norms: list[float],
+                 attack_norm: float, attack_steps: int, generator: torch.Generator, seed: int,
+                 dense: bool = True) -> dict:
+    """One model's row of the saturating study's table, on the clean inputs x: its reconstruction error
+    (squared, per input), the fraction of its units saturated (`saturated_fraction` of `activation`), then
+    `perturbation_response`'s ratios (every draw from `generator`); for a dense model also
+    `jacobian_norms` and the `probe_accuracies` of a linear probe fitted (seeded by `seed`) on the codes
+    of `probe_images`."""
+    with torch.no_grad():
+        row = {"reconstruction_error": squared_error(model(x), x).item(),
+               "saturated_fraction": saturated_fraction(model.pre_activation(x), activation,
+                                                        shrink_threshold).mean().item()}
+    ratios, attacks = perturbation_response(model, x, norms=norms, attack_norm=attack_norm,
+                                            attack_steps=attack_steps, generator=generator)
+    row.update(ratios)
+    if dense:
+        row.update(jacobian_norms(model.encode, x))
+        with torch.no_grad():
+            probe = fit_linear_probe(model.encode(probe_images), probe_labels, seed=seed)
+        row.update(probe_accuracies(probe, model.encode, x, labels, attacks))
     return row

@@ -20,26 +20,35 @@ def select_setting(scores: Mapping[Hashable, float], *, higher_is_better: bool =
 
 def choose_then_repeat(grids: Mapping[str, Sequence], seeds: Sequence[int],
                        run_all: Callable[[list[tuple]], list[dict]], score: str, *,
-                       higher_is_better: bool = True) -> tuple[list[dict], list[dict], dict]:
+                       higher_is_better: bool = True, single_settings_with_the_grid: bool = False,
+                       ) -> tuple[list[dict], list[dict], dict]:
     """Each method's setting chosen on validation at the first seed, then that choice repeated at the others.
 
     `grids`: method -> its settings, weakest first; `run_all` trains and measures a list of
     (method, setting, seed) triples and returns one row each, holding the validation `score`.
+    A method of one setting has nothing to choose: with `single_settings_with_the_grid`, its other
+    seeds go into the first call, beside the grid (a `run_all` that trains its calls side by side
+    then keeps the machine busy while the grid trains; the rows are the same).
     Returns the first seed's rows of every setting, each with "chosen" (whether `select_setting`
     picked it), the chosen setting's rows at every seed, method by method and seed by seed, and
     {method: chosen setting}."""
     if not seeds:
         raise ValueError("no seeds to run")
-    first = run_all([(name, setting, seeds[0]) for name, grid in grids.items() for setting in grid])
+    settled = [name for name, grid in grids.items() if len(grid) == 1] if single_settings_with_the_grid else []
+    first = run_all([(name, setting, seeds[0]) for name, grid in grids.items() for setting in grid]
+                    + [(name, grids[name][0], seed) for name in settled for seed in seeds[1:]])
     rows = iter(first)
     by_method = {name: [next(rows) for _ in grid] for name, grid in grids.items()}
+    settled_repeats = {name: [next(rows) for _ in seeds[1:]] for name in settled}
     chosen = {name: select_setting({setting: row[score] for setting, row in zip(grids[name], candidates)},
                                    higher_is_better=higher_is_better) for name, candidates in by_method.items()}
-    repeats = iter(run_all([(name, chosen[name], seed) for name in grids for seed in seeds[1:]]))
+    still_to_repeat = [(name, chosen[name], seed) for name in grids if name not in settled for seed in seeds[1:]]
+    repeats = iter(run_all(still_to_repeat) if still_to_repeat else [])
     grid_rows, runs = [], []
     for name, candidates in by_method.items():
         grid_rows += [{**row, "chosen": setting == chosen[name]} for setting, row in zip(grids[name], candidates)]
-        runs += [candidates[list(grids[name]).index(chosen[name])]] + [next(repeats) for _ in seeds[1:]]
+        runs += [candidates[list(grids[name]).index(chosen[name])]]
+        runs += settled_repeats[name] if name in settled else [next(repeats) for _ in seeds[1:]]
     return grid_rows, runs, chosen
 
 

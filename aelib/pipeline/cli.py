@@ -5,6 +5,7 @@
                               [--cores N] [--executor slurm] [--force] [--dry-run]
     python -m aelib report [--profile quick|full|paper] [--results-dir DIR --report-dir DIR]
     python -m aelib snapshot --profile quick --to results/quick-seeds     a profile's runs, to commit
+    python -m aelib paper [--profile quick|full|paper] [--results-dir DIR] [--no-compile]
     python -m aelib notebooks [STUDY ...]          re-execute notebooks in place, strip run metadata
     python -m aelib data fetch mnist cifar10 [--data-dir DIR]
 
@@ -115,17 +116,25 @@ def snapshot(profile: str, target: Path) -> None:
     print(f"{len(records)} runs copied from {source} to {target}")
 
 
-def paper(profile: str, compile_pdf: bool) -> int:
-    from aelib.pipeline.paper import PaperError, build_paper
+def paper(profile: str, compile_pdf: bool, results_dir: Path | None = None) -> int:
+    """Build the article from a results folder: the committed record's into the tracked paper/, any
+    other (another profile's, or `results_dir`) into paper/builds/<its name>/."""
+    from aelib.pipeline.paper import PaperError, build_paper, draft_for
 
     root = project_root()
+    results = Path(results_dir) if results_dir else study_dir("x", profile, root).parent
     try:
-        built = build_paper(study_dir("x", profile, root).parent, root / "paper", compile_pdf=compile_pdf)
+        if profile == "full" and results_dir is None:
+            draft = root / "paper"
+        else:
+            draft = draft_for(results.resolve().name if results_dir else profile)
+        built = build_paper(results, draft, compile_pdf=compile_pdf)
     except PaperError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    print(f"paper: {built.relative_to(root)} (numbers, tables and figures from "
-          f"{study_dir('x', profile, root).parent.relative_to(root)}/)")
+    shown = built.relative_to(root) if built.is_relative_to(root) else built
+    source = results.resolve().relative_to(root) if results.resolve().is_relative_to(root) else results
+    print(f"paper: {shown} (numbers, tables and figures from {source}/)")
     return 0
 
 
@@ -194,7 +203,10 @@ def parser() -> argparse.ArgumentParser:
     snap.add_argument("--profile", choices=PROFILES, default="quick")
     snap.add_argument("--to", type=Path, required=True, help="the folder to write, e.g. results/quick-seeds")
     draft = commands.add_parser("paper", help="build paper/main.pdf: its numbers, tables and figures from results/")
-    draft.add_argument("--profile", choices=PROFILES, default="full", help="whose results (default: the record)")
+    draft.add_argument("--profile", choices=PROFILES, default="full", help="whose results (default: the record; "
+                       "another profile's builds into paper/builds/<profile>/)")
+    draft.add_argument("--results-dir", type=Path, help="build it from this results folder (e.g. results/quick-seeds) "
+                       "into paper/builds/<its name>/, leaving the tracked paper/ as it is")
     draft.add_argument("--no-compile", action="store_true",
                        help="generate and check paper/generated/ only, without LaTeX")
     data = commands.add_parser("data", help="data sets")
@@ -225,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         elif arguments.command == "snapshot":
             snapshot(arguments.profile, arguments.to)
         elif arguments.command == "paper":
-            return paper(arguments.profile, not arguments.no_compile)
+            return paper(arguments.profile, not arguments.no_compile, arguments.results_dir)
         elif arguments.command == "data":
             fetch_data(arguments.datasets, arguments.data_dir)
     except UsageError as error:

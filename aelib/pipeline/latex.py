@@ -82,14 +82,43 @@ def name_words(key: str) -> str:
 
 
 def format_number(value) -> str:
-    """A metric as the paper prints it: integers whole (thousands separated), others to 3 significant digits."""
+    """A metric as the paper prints it: integers, and floats of 1,000 or more, whole with thousands
+    separated (2612.3 -> '2,612'); others to 3 significant digits."""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int):
         return f"{value:,}"
     if value is None or not math.isfinite(value):
         return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
     return f"{value:.3g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.2e}"
+
+
+def _decimals(value: float, figures: int) -> int:
+    """The decimal place that shows `value` to `figures` significant figures (negative: tens, hundreds)."""
+    return figures - 1 - math.floor(math.log10(abs(value)))
+
+
+def format_mean_sd(mean: float, sd: float | None) -> str:
+    """A mean and its standard deviation as a reader expects them: the sd to two significant figures
+    and the mean to the same decimal place, thousands separated (0.914, 0.000702 -> '0.91400 ± 0.00070';
+    1234.5, 56.7 -> '1,230 ± 57'); the mean alone, as `format_number` sets it, where the sd is 0 or missing."""
+    if sd is None or not math.isfinite(sd) or sd == 0 or not math.isfinite(mean):
+        return format_number(mean)
+    decimals = _decimals(sd, 2)
+    shown = max(decimals, 0)
+    return f"{round(mean, decimals):,.{shown}f} ± {round(abs(sd), decimals):,.{shown}f}"
+
+
+def format_duration(seconds: float) -> str:
+    """A wall time in the unit a reader expects: '95 s' under 100 seconds, '48.8 min' under 100 minutes,
+    '3.1 h' beyond."""
+    if seconds < 100:
+        return f"{seconds:.0f} s"
+    if seconds < 6000:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def booktabs_table(rows: list[dict], columns: list[str] | None = None) -> str:

@@ -8,15 +8,23 @@ paper` (and `make paper`) writes, from the results folder alone, `paper/generate
   (``\\DaeMedianLocalityThirty``: study prefix, then the key's words, a fraction as its percent) and
   of its parameters (``\\VaeParamSamplesPerLatentSize``), each after a comment that gives its source
   (study, key, commit);
+  and the counts of claims over every study (``\\ClaimsTotal``, ``\\ClaimsHolding``, ``\\ClaimsFailing``,
+  ``\\ClaimsNotEvaluated``);
 - `limitations.tex`: every claim that does not hold or was not evaluated, as a list;
+- `tables/summary.tex`: every claim against the paper's value, with its verdict over seeds and, where it
+  does not hold, the first sentence of its diagnosis; `tables/budgets.tex`: each paper's budget (the
+  writer's `paper/original_budgets.yaml`) against ours, with the wall time of every seed run
+  (`aelib.pipeline.paper_tables`);
 - `claims/<study>.tex`: the study's claims as a list, verdict first (hyphenation off, so that the
   text check below finds each value whole); `tables/<study>_<table>.tex`: the record's tables in
   booktabs; `tables/comparison.tex`: the cross-regularizer table of study 07, mean +- std;
-- `figures/<study>/<name>.pdf`: the records' vector figures (the PNG where a record has no PDF);
+- `figures/<study>/<name>.pdf`: the records' vector figures (the PNG where a record has no PDF), and
+  `captions.tex`: their captions as the records wrote them;
 
 (`paper/references.bib`, every paper the studies cite, is the writer's file beside main.tex), then compiles `paper/main.pdf` with
 latexmk. Before compiling, a macro of a study's prefix that main.tex uses and no result defines is
-an error that names it, as is a figure it includes that no record has; after compiling, an
+an error that names it, as is a figure it includes that no record has, and a digit or a verdict typed
+into main.tex's text rather than taken from a macro (`aelib.pipeline.paper_checks.hand_typed_facts`); after compiling, an
 undefined reference or citation in the log is an error; then the PDF's text (pdftotext) must hold
 each claim's value as metrics.json records it.
 """
@@ -26,11 +34,24 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
-from aelib.pipeline.latex import PaperError, booktabs_table, format_number, latex_text, name_words
-from aelib.pipeline.paper_checks import log_problems, missing_figures, used_but_undefined, values_missing_from
-from aelib.pipeline.records import load_results, seeds_within_a_run, verdict_over_seeds
+import yaml
+
+from aelib.pipeline.latex import PaperError, booktabs_table, format_mean_sd, format_number, latex_text, name_words
+from aelib.pipeline.paper_checks import (
+    SMALLEST_PRINTED_FONT,
+    TEXT_WIDTH_POINTS,
+    hand_typed_facts,
+    log_problems,
+    missing_figures,
+    small_printed_fonts,
+    used_but_undefined,
+    values_missing_from,
+)
+from aelib.pipeline.paper_tables import budget_table, claim_counts, diagnosis, summary_table, verdict_words
+from aelib.pipeline.records import load_results, verdict_over_seeds
 from aelib.pipeline.results import project_root, write_text_atomic
 
 DRAFT_DIR = project_root() / "paper"  # main.tex and references.bib, the writer's files
@@ -39,7 +60,6 @@ STUDY_PREFIXES = {"01_denoising_filters": "Dae", "02_sparse_features": "Sparse",
                   "03_saturating_perturbations": "Saturating", "04_rank_order_cifar_patches": "RankOrdered",
                   "05_vae": "Vae", "06_contractive": "Contractive", "07_regularizer_comparison": "Comparison",
                   "08_layerwise_pretraining": "Pretraining"}
-VERDICTS = {True: "holds", False: "does not hold", None: "not evaluated"}
 
 
 def _numbers(metrics: dict, path: tuple = ()) -> list[tuple[tuple, object]]:
@@ -64,6 +84,9 @@ def macro_definitions(studies: list[dict]) -> tuple[str, dict[str, str]]:
         sources[name] = source
         lines.extend([f"% {source}", f"\\newcommand{{\\{name}}}{{{value}}}"])
 
+    for key, count in claim_counts(studies).items():
+        define("Claims" + name_words(key), str(count), f"the claims of every study over their seeds: {key.replace('_', ' ')}")
+    define("StudiesTotal", str(len(studies)), "the studies in the results")
     for study in studies:
         prefix = STUDY_PREFIXES.get(study["study"]) or name_words(study["study"].split("_", 1)[-1])
         commit = (study.get("provenance") or {}).get("git_commit", "unknown")[:12]
@@ -85,34 +108,29 @@ def macro_definitions(studies: list[dict]) -> tuple[str, dict[str, str]]:
     return "\n".join(lines) + "\n", sources
 
 
-def verdict_words(study: dict, claim: dict) -> str:
-    """'holds', 'does not hold' or 'not evaluated', over every seed run of the study (a claim holds only
-    if it holds at each), with the count where there are several: 'does not hold (2 of 3 seeds)', and the
-    seeds each run trains over inside it where there are several: 'holds (one run over 3 seeds)'."""
-    holds, held, runs = verdict_over_seeds(study, claim)
-    inside = seeds_within_a_run(study)
-    if inside > 1:
-        return VERDICTS[holds] + (f" ({held} of {runs} runs, each over {inside} seeds)" if runs > 1
-                                  else f" (one run over {inside} seeds)")
-    return VERDICTS[holds] + (f" ({held} of {runs} seeds)" if runs > 1 else "")
-
-
 def claims_list(study: dict) -> str:
-    """The study's claims, one item each: verdict (over its seeds), id, our value at the record's seed,
-    tolerance (no hyphenation)."""
+    """The study's claims, one item each: verdict (over its seeds), id, the paper's value and source, our
+    value at the record's seed, tolerance (no hyphenation)."""
     seed = (study.get("provenance") or {}).get("seed")
     record_seed = f" (seed {seed})" if study.get("seed_runs") and seed is not None else ""
     items = [f"\\item \\textbf{{{verdict_words(study, c)}}}: \\texttt{{{latex_text(c['id'])}}}. "
-             f"{latex_text(c.get('statement', ''))} Ours{record_seed}: {latex_text(c.get('ours', ''))}. "
+             f"{latex_text(c.get('statement', ''))} Paper: {latex_text(c.get('paper_value') or '-')} "
+             f"({latex_text(c.get('paper_source') or 'no paper')}). Ours{record_seed}: {latex_text(c.get('ours', ''))}. "
              f"Tolerance: {latex_text(c.get('tolerance', ''))}." for c in study["claims"]]
     return "\n".join(["\\begin{claimlist}", *items, "\\end{claimlist}", ""])
 
 
 def limitations_list(studies: list[dict]) -> str:
-    """Every claim that does not hold or was not evaluated, with its study, value and tolerance."""
-    items = [f"\\item \\texttt{{{latex_text(s['study'])}}}, \\texttt{{{latex_text(c['id'])}}} "
-             f"({verdict_words(s, c)}): {latex_text(c.get('ours', ''))} (tolerance: {latex_text(c.get('tolerance', ''))})."
-             for s in studies for c in s["claims"] if verdict_over_seeds(s, c)[0] is not True]
+    """Every claim that does not hold or was not evaluated, with its study, value and tolerance, and the
+    measured reason its study gives (its diagnosis, whole)."""
+    items = []
+    for s in studies:
+        for c in s["claims"]:
+            if verdict_over_seeds(s, c)[0] is not True:
+                why = diagnosis(s, c)
+                items.append(f"\\item \\texttt{{{latex_text(s['study'])}}}, \\texttt{{{latex_text(c['id'])}}} "
+                             f"({verdict_words(s, c)}): {latex_text(c.get('ours', ''))} (tolerance: "
+                             f"{latex_text(c.get('tolerance', ''))})." + (f" \\emph{{Why:}} {latex_text(why)}" if why else ""))
     return "\n".join(["\\begin{claimlist}", *(items or ["\\item Every claim holds."]), "\\end{claimlist}", ""])
 
 
@@ -126,8 +144,7 @@ def comparison_table(study: dict) -> str:
     body = []
     for row in rows:
         cells = [latex_text(row["method"]), latex_text(row.get("setting", ""))]
-        cells += [f"{format_number(row[c])} \\ensuremath{{\\pm}} {format_number(row.get(c + '_std'))}"
-                  for c in COMPARISON_COLUMNS]
+        cells += [latex_text(format_mean_sd(row[c], row.get(c + "_std"))) for c in COMPARISON_COLUMNS]
         body.append(" & ".join(cells) + r" \\")
     return "\n".join([r"\begin{tabular}{ll" + "r" * len(COMPARISON_COLUMNS) + "}", r"\toprule",
                       " & ".join(header) + r" \\", r"\midrule", *body, r"\bottomrule", r"\end{tabular}", ""])
@@ -136,6 +153,18 @@ def comparison_table(study: dict) -> str:
 PREAMBLE = r"""% Generated by `python -m aelib paper`: what the generated files need. \input it in the preamble.
 \newenvironment{claimlist}{\begin{itemize}\raggedright\hyphenpenalty=10000\exhyphenpenalty=10000}{\end{itemize}}
 """
+
+
+def figure_captions(studies: list[dict]) -> str:
+    """captions.tex: each record's caption of each of its figures, as the command named
+    `studycaption:<study>/<name>` (main.tex's \\studyfigure{<study>/<name>}{...} sets it), so that a
+    caption says what the figure the record drew shows."""
+    lines = ["% Generated by `python -m aelib paper`: each figure's caption, as its record wrote it.", ""]
+    for study in studies:
+        for figure in study.get("figures") or []:
+            name = f"{study['study']}/{Path(figure['file']).stem}"
+            lines.append(f"\\expandafter\\def\\csname studycaption:{name}\\endcsname{{{latex_text(figure.get('caption', ''))}}}")
+    return "\n".join(lines) + "\n"
 
 
 def copy_figures(studies: list[dict], target: Path) -> list[Path]:
@@ -153,6 +182,15 @@ def copy_figures(studies: list[dict], target: Path) -> list[Path]:
     return copied
 
 
+def original_budgets(paper_dir: Path) -> dict[str, dict]:
+    """The papers' budgets beside ours (the writer's `original_budgets.yaml`, the draft's or the project's)."""
+    path = paper_dir / "original_budgets.yaml"
+    budgets = yaml.safe_load((path if path.exists() else DRAFT_DIR / path.name).read_text(encoding="utf-8"))
+    if not isinstance(budgets, dict):
+        raise PaperError(f"{path.name} must map each study to its paper's budget, source and ours")
+    return budgets
+
+
 def generate(results_dir: Path, paper_dir: Path) -> list[dict]:
     """Write paper/generated/ from the results (and the bibliography beside a draft that lacks it); return the studies."""
     studies = load_results(results_dir) if Path(results_dir).is_dir() else []
@@ -164,6 +202,7 @@ def generate(results_dir: Path, paper_dir: Path) -> list[dict]:
     write_text_atomic(generated / "macros.tex", macros)
     write_text_atomic(generated / "preamble.tex", PREAMBLE)
     write_text_atomic(generated / "limitations.tex", limitations_list(studies))
+    write_text_atomic(generated / "captions.tex", figure_captions(studies))
     for study in studies:
         write_text_atomic(generated / "claims" / f"{study['study']}.tex", claims_list(study))
         for name, rows in (study.get("tables") or {}).items():
@@ -171,12 +210,32 @@ def generate(results_dir: Path, paper_dir: Path) -> list[dict]:
                 write_text_atomic(generated / "tables" / f"{study['study']}_{name}.tex", booktabs_table(rows))
         if study["study"] == "07_regularizer_comparison":
             write_text_atomic(generated / "tables" / "comparison.tex", comparison_table(study))
+    write_text_atomic(generated / "tables" / "summary.tex", summary_table(studies))
+    write_text_atomic(generated / "tables" / "budgets.tex", budget_table(studies, original_budgets(paper_dir)))
     shutil.rmtree(generated / "figures", ignore_errors=True)
     copy_figures(studies, generated / "figures")
     bibliography = paper_dir / "references.bib"
     if not bibliography.exists():  # a draft built in another folder cites the project's bibliography
         shutil.copyfile(DRAFT_DIR / "references.bib", bibliography)
     return studies
+
+
+WRITERS_FILES = ("main.tex", "references.bib", "original_budgets.yaml", "metadata.yaml")
+BUILDS_DIR = DRAFT_DIR / "builds"  # drafts built from other records (git-ignored): never over the tracked paper/
+
+
+def draft_for(name: str) -> Path:
+    """A fresh folder paper/builds/<name>/ holding a copy of the writer's files, for a draft built from
+    another record than the committed one (the quick profile's, a snapshot's), so that the tracked
+    paper/generated/ and paper/main.pdf keep the record's numbers."""
+    if not name or "/" in name or name.startswith("."):
+        raise PaperError(f"a draft's name must be a plain folder name, got {name!r}")
+    target = BUILDS_DIR / name
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for file in WRITERS_FILES:
+        shutil.copyfile(DRAFT_DIR / file, target / file)
+    return target
 
 
 def build_paper(results_dir: Path, paper_dir: Path, *, compile_pdf: bool = True) -> Path:
@@ -195,9 +254,16 @@ def build_paper(results_dir: Path, paper_dir: Path, *, compile_pdf: bool = True)
     if undefined:
         raise PaperError("main.tex uses numbers that no result defines: " + ", ".join("\\" + n for n in undefined)
                          + f" (the defined ones are in {paper_dir / 'generated' / 'macros.tex'})")
+    typed = hand_typed_facts(tex)
+    if typed:
+        raise PaperError(f"{main} types numbers or verdicts into its text; take each from a macro of "
+                         f"{paper_dir / 'generated' / 'macros.tex'} (or reword it):\n  " + "\n  ".join(typed))
     absent = missing_figures(tex, paper_dir)
     if absent:
         raise PaperError("main.tex includes figures that no record has: " + ", ".join(absent))
+    for figure in small_printed_fonts(tex, paper_dir):
+        print(f"note: figure {figure} (a figure for print is at most {TEXT_WIDTH_POINTS / 72:.1f} in wide, its "
+              f"text at least {SMALLEST_PRINTED_FONT:g} pt)", file=sys.stderr)
     if not compile_pdf:
         return main
     for tool in ("latexmk", "pdflatex", "bibtex", "pdftotext"):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import copy
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -188,6 +188,23 @@ def epoch_kept_by_early_stopping(valid_errors: Sequence[float], patience: int) -
     return best
 
 
+def patience_check(runs: Sequence[dict], patience: int, describe: Callable[[dict], str]) -> list[dict]:
+    """Each fine-tuned run replayed at half its `patience` (`epoch_kept_by_early_stopping`): the epoch it
+    kept and its validation error (percent) at the patience and at half of it, with its variant, seed,
+    epochs run and setting (`describe(run)`). A patience long enough keeps the same epoch at both."""
+    half = max(1, patience // 2)
+    rows = []
+    for run in runs:
+        valid_errors = [row["valid_error"] for row in run["history"]]
+        at_half = epoch_kept_by_early_stopping(valid_errors, half)
+        rows.append({"variant": run["variant"], "setting": describe(run), "seed": run["seed"],
+                     "epochs_run": len(valid_errors), "kept_epoch": run["best_epoch"],
+                     f"kept_epoch_at_patience_{half}": run["history"][at_half]["epoch"],
+                     "valid_error_percent": 100 * run["valid_error"],
+                     f"valid_error_percent_at_patience_{half}": 100 * valid_errors[at_half]})
+    return rows
+
+
 def fine_tuning_shortfall(kept: Sequence[dict], n_valid: int, patience: int) -> dict:
     """What a fine-tuned network's test error owes to the protocol, measured on the `kept` networks
     (each with valid_error and test_error, fractions, and its fine-tuning history):
@@ -331,10 +348,13 @@ def train_candidates(recipe: Recipe, candidates: Sequence[tuple[str, Setting, in
                      processes: int = 1) -> list[dict]:
     """Train (variant, setting, seed) candidates, those that share a pretraining (same variant, seed and
     `Setting.pretraining`) from one pretrained stack, `processes` stacks at a time, each in a process of
-    its own sharing `threads` in all; one result of `pretrain_and_fine_tune` per candidate, in order."""
+    its own sharing `threads` in all; one result of `pretrain_and_fine_tune` per candidate, in order.
+    The longest stacks start first (most pretraining epochs, then most fine-tunings), so that the last
+    ones to end are short and the processes end together."""
     groups: dict[tuple, list[int]] = {}
     for index, (variant, setting, seed) in enumerate(candidates):
         groups.setdefault((variant, seed, setting.pretraining), []).append(index)
+    groups = dict(sorted(groups.items(), key=lambda group: (group[0][2][1], len(group[1])), reverse=True))
     calls = [dict(recipe=recipe, variant=variant, settings=[candidates[i][1] for i in indices], seed=seed,
                   dataset=dataset, data_dir=data_dir, split_seed=split_seed, device=device)
              for (variant, seed, _), indices in groups.items()]
