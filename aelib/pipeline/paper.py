@@ -272,7 +272,8 @@ def build_paper(results_dir: Path, paper_dir: Path, *, compile_pdf: bool = True)
                              "`apt-get install latexmk texlive-latex-recommended texlive-latex-extra "
                              "texlive-fonts-recommended poppler-utils` (see the README)")
     environment = {**os.environ, "SOURCE_DATE_EPOCH": "0", "FORCE_SOURCE_DATE": "1"}  # the same PDF from the same results
-    command = ["latexmk", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "main.tex"]
+    # -g: always compile; latexmk can take a draft regenerated within the second of its last build as up to date
+    command = ["latexmk", "-g", "-pdf", "-interaction=nonstopmode", "-halt-on-error", "-file-line-error", "main.tex"]
     done = subprocess.run(command, cwd=paper_dir, env=environment, capture_output=True, text=True)
     log_path = paper_dir / "main.log"
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
