@@ -98,9 +98,9 @@ def summary_table(studies: list[dict]) -> str:
                                 + (f" ({claim['paper_source']})" if claim.get("paper_source") else "")),
                      latex_text(ours_over_seeds(ours)), latex_text(claim.get("tolerance") or ""),
                      latex_text(verdict_words(study, claim))]
-            lines.append(" & ".join(cells) + r" \\*" if verdict_over_seeds(study, claim)[0] is False
-                         else " & ".join(cells) + r" \\")
-            if verdict_over_seeds(study, claim)[0] is False:
+            fails = verdict_over_seeds(study, claim)[0] is False
+            lines.append(" & ".join(cells) + (r" \\*" if fails else r" \\"))  # a failing row keeps its reason
+            if fails:
                 lines.append(r"\multicolumn{5}{@{}p{0.95\linewidth}@{}}{\hspace{1em}\emph{Why:} "
                              + latex_text(first_sentence(diagnosis(study, claim)) or "no diagnosis recorded") + r"} \\")
     return "\n".join([*lines, r"\end{longtable}\end{footnotesize}", ""])
