@@ -18,6 +18,9 @@ from aelib.measures.latent_space import (  # noqa: E402
 )
 from aelib.measures.vae_bounds import (  # noqa: E402
     elbo_and_importance_weighted,
+    gap_diagnosis,
+    gap_over_last_decade,
+    gap_standard_error,
     importance_weighting_tightens,
     last_decade_of_curves,
 )
@@ -57,6 +60,33 @@ def test_last_decade_of_curves_by_hand():
     last, worst_step, weakest_rise = last_decade_of_curves(curves, [2], 1000)
     assert [row["samples"] for row in last] == [100, 500, 1000]
     assert worst_step == pytest.approx(-0.2) and weakest_rise == pytest.approx(1.3)
+
+
+def test_gap_over_last_decade_by_hand():
+    curves = [{"samples": s, "train_bound": {2: t, 5: t}, "test_bound": {2: u, 5: u + 1}}
+              for s, t, u in ((10, -200, -210), (100, -150, -152), (500, -149, -150.5), (1000, -148, -150.7))]
+    assert gap_over_last_decade(curves, [2, 5], 1000) == {2: pytest.approx((2.0, 2.7)), 5: pytest.approx((1.0, 1.7))}
+
+
+def test_gap_diagnosis_tells_growth_from_level():
+    error = {2: 0.3, 5: 0.3}
+    grown = gap_diagnosis({2: (0.6, 1.5), 5: (0.9, 1.0)}, error, (1_000_000, 10_000_000))
+    assert grown.startswith("train - test from 1e+06 to 1e+07 samples: N_z=2 +0.6 to +1.5, N_z=5 +0.9 to +1.0 nats")
+    assert "the widest, N_z=2 +1.5, is 5.0 standard errors from 0" in grown
+    assert "at 1 of 2 latent sizes (N_z=2): the train bound pulls ahead" in grown
+    level = gap_diagnosis({2: (1.2, 1.5), 5: (0.9, 1.0)}, error, (1_000_000, 10_000_000))
+    assert "at 0 of 2 latent sizes: the gap is the level it started from" in level
+
+
+def test_gap_standard_error_by_hand():
+    model, generator = small_vae(), torch.Generator().manual_seed(3)
+    train, test = ((torch.rand(n, 6, generator=generator) > 0.5).float() for n in (40, 25))
+    with torch.no_grad():  # the same draws in the same order: the train digits first
+        replay = torch.Generator().manual_seed(4)
+        bounds = [elbo(model, images, replay).bound for images in (train, test)]
+    expected = math.sqrt(bounds[0].var().item() / 40 + bounds[1].var().item() / 25)
+    assert gap_standard_error(model, train, test, torch.Generator().manual_seed(4)) == pytest.approx(expected)
+    assert expected > 0
 
 
 def test_latent_grid_and_manifold():
