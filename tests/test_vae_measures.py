@@ -65,7 +65,8 @@ def test_last_decade_of_curves_by_hand():
 def test_gap_over_last_decade_by_hand():
     curves = [{"samples": s, "train_bound": {2: t, 5: t}, "test_bound": {2: u, 5: u + 1}}
               for s, t, u in ((10, -200, -210), (100, -150, -152), (500, -149, -150.5), (1000, -148, -150.7))]
-    assert gap_over_last_decade(curves, [2, 5], 1000) == {2: pytest.approx((2.0, 2.7)), 5: pytest.approx((1.0, 1.7))}
+    last_decade = last_decade_of_curves(curves, [2, 5], 1000)[0]
+    assert gap_over_last_decade(last_decade, [2, 5]) == {2: pytest.approx((2.0, 2.7)), 5: pytest.approx((1.0, 1.7))}
 
 
 def test_gap_diagnosis_tells_growth_from_level():
